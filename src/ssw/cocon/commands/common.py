@@ -1,0 +1,81 @@
+"""Helpers the command modules share: services, domain checks, tables, change notices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..args import AddressSet
+from ..errors import CommandError
+from ..registry import Arguments, CommandContext
+from ..services import Change, CoconServices
+
+__all__ = [
+    "domain_of",
+    "format_value",
+    "numbers_in",
+    "publish",
+    "services",
+    "storage",
+    "table",
+]
+
+
+def services(ctx: CommandContext) -> CoconServices:
+    found: CoconServices = ctx.services
+    return found
+
+
+def storage(ctx: CommandContext) -> Any:
+    store = services(ctx).storage
+    if store is None:
+        raise CommandError("the database is not available on this node", cause="db_unreachable")
+    return store
+
+
+async def domain_of(ctx: CommandContext, args: Arguments) -> str:
+    """The `<D>` of the path, after checking that the domain exists."""
+    name = args.path["D"]
+    if not await storage(ctx).domains.exists(name):
+        raise CommandError(f"domain {name!r} does not exist", cause="no_such_domain")
+    return name
+
+
+def numbers_in(address: AddressSet, domain: str) -> tuple[str, ...]:
+    """The numbers of `N@D`, refusing an address of another domain than the path's."""
+    if address.domain != domain:
+        raise CommandError(
+            f"address domain {address.domain!r} differs from the command's domain {domain!r}",
+            cause="wrong_domain",
+        )
+    return address.numbers
+
+
+def publish(ctx: CommandContext, kind: str, domain: str | None, keys: Iterable[str] = ()) -> None:
+    services(ctx).changes.publish(Change(kind, domain, tuple(keys)))
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(format_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {format_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Plain aligned columns, two spaces apart, trailing spaces removed."""
+    text_rows = [[format_value(cell) for cell in row] for row in rows]
+    widths = [len(h) for h in header]
+    for row in text_rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [list(header), *text_rows]
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the storage schema (the scripts live in ``versions/``)."""

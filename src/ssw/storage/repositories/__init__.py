@@ -1,0 +1,1 @@
+"""Repositories: one per kind of stored thing, each method one transaction."""

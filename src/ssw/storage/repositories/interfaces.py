@@ -1,0 +1,257 @@
+"""Media profiles and SIP trunks of a domain (``media-profile/...``, ``trunk/sip/...``).
+Kept here so the console can store them; the media server and routing read them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ssw.storage.errors import AlreadyExists, InvalidValue, NotFound
+from ssw.storage.names import check_identifier
+from ssw.storage.records import MediaProfile, PropertyValue, Trunk
+from ssw.storage.repositories.common import (
+    Repository,
+    domain_id,
+    dump_json,
+    is_duplicate,
+    load_json,
+    retry_on_conflict,
+)
+from ssw.storage.tables import MediaProfileRow, TrunkRow, table_of
+
+__all__ = ["MediaProfileRepository", "TrunkRepository"]
+
+_profiles = table_of(MediaProfileRow)
+_trunks = table_of(TrunkRow)
+_TRUNK_MODES = ("static", "dynamic")
+
+
+def _check_codecs(codecs: Iterable[str]) -> list[str]:
+    listed = list(codecs)
+    for codec in listed:
+        if not isinstance(codec, str) or not 1 <= len(codec) <= 64 or "," in codec:
+            raise InvalidValue(f"codec {codec!r} must be 1-64 characters without ','")
+    return listed
+
+
+def _profile(domain: str, row: Row[Any]) -> MediaProfile:
+    return MediaProfile(domain, row.name, tuple(load_json(row.codecs)), load_json(row.properties))
+
+
+class MediaProfileRepository(Repository):
+    @retry_on_conflict
+    async def declare(
+        self,
+        domain: str,
+        name: str,
+        codecs: Iterable[str] = (),
+        properties: Mapping[str, PropertyValue] | None = None,
+    ) -> MediaProfile:
+        check_identifier("media profile", name)
+        listed = _check_codecs(codecs)
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(
+                    insert(_profiles).values(
+                        domain_id=await domain_id(conn, domain),
+                        name=name,
+                        codecs=dump_json(listed),
+                        properties=dump_json(dict(properties or {})),
+                    )
+                )
+        except IntegrityError as error:
+            if is_duplicate(error):
+                raise AlreadyExists(
+                    f"media profile {name!r} already exists in {domain!r}"
+                ) from None
+            raise
+        return MediaProfile(domain, name, tuple(listed), dict(properties or {}))
+
+    async def find(self, domain: str, name: str) -> MediaProfile | None:
+        async with self._db.read() as conn:
+            ident = await domain_id(conn, domain)
+            row = (
+                await conn.execute(
+                    select(_profiles).where(
+                        _profiles.c.domain_id == ident, _profiles.c.name == name
+                    )
+                )
+            ).first()
+        return None if row is None else _profile(domain, row)
+
+    async def get(self, domain: str, name: str) -> MediaProfile:
+        found = await self.find(domain, name)
+        if found is None:
+            raise NotFound(f"media profile {name!r} does not exist in {domain!r}")
+        return found
+
+    async def list(self, domain: str) -> list[MediaProfile]:
+        async with self._db.read() as conn:
+            ident = await domain_id(conn, domain)
+            rows = await conn.execute(
+                select(_profiles).where(_profiles.c.domain_id == ident).order_by(_profiles.c.name)
+            )
+            return [_profile(domain, r) for r in rows]
+
+    async def add_codecs(self, domain: str, name: str, codecs: Iterable[str]) -> MediaProfile:
+        """Append codecs not yet in the profile, keeping the order of preference."""
+        added = _check_codecs(codecs)
+        return await self._change(
+            domain, name, lambda old: old + [c for c in dict.fromkeys(added) if c not in old]
+        )
+
+    async def remove_codecs(self, domain: str, name: str, codecs: Iterable[str]) -> MediaProfile:
+        removed = set(_check_codecs(codecs))
+        return await self._change(domain, name, lambda old: [c for c in old if c not in removed])
+
+    @retry_on_conflict
+    async def _change(self, domain: str, name: str, change: Any) -> MediaProfile:
+        async with self._db.write() as conn:
+            where = await self._where(conn, domain, name)
+            current = await conn.scalar(select(_profiles.c.codecs).where(*where).with_for_update())
+            if current is None:
+                raise NotFound(f"media profile {name!r} does not exist in {domain!r}")
+            codecs = change(load_json(current))
+            await conn.execute(update(_profiles).where(*where).values(codecs=dump_json(codecs)))
+        return await self.get(domain, name)
+
+    async def _where(self, conn: AsyncConnection, domain: str, name: str) -> tuple[Any, ...]:
+        return (_profiles.c.domain_id == await domain_id(conn, domain), _profiles.c.name == name)
+
+    @retry_on_conflict
+    async def remove(self, domain: str, name: str) -> None:
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                delete(_profiles).where(*await self._where(conn, domain, name))
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"media profile {name!r} does not exist in {domain!r}")
+
+
+def _trunk(domain: str, row: Row[Any]) -> Trunk:
+    return Trunk(
+        domain=domain,
+        name=row.name,
+        routing_context=row.routing_context,
+        trunk_group=row.trunk_group,
+        ipset=row.ipset,
+        mode=row.mode,
+        host=row.host,
+        port=row.port,
+        listen_port=row.listen_port,
+        blocked=bool(row.blocked),
+        settings=load_json(row.settings),
+    )
+
+
+def _check_port(what: str, port: int) -> None:
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise InvalidValue(f"{what} {port!r} must be 0-65535")
+
+
+class TrunkRepository(Repository):
+    @retry_on_conflict
+    async def declare(self, trunk: Trunk) -> Trunk:
+        check_identifier("trunk", trunk.name)
+        check_identifier("routing context", trunk.routing_context)
+        check_identifier("trunk group", trunk.trunk_group)
+        check_identifier("IP set", trunk.ipset)
+        if trunk.mode not in _TRUNK_MODES:
+            raise InvalidValue(f"trunk mode {trunk.mode!r} is not one of {', '.join(_TRUNK_MODES)}")
+        if trunk.mode == "static" and not trunk.host:
+            raise InvalidValue("a static trunk needs the peer's address")
+        _check_port("trunk port", trunk.port)
+        _check_port("listen port", trunk.listen_port)
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(
+                    insert(_trunks).values(
+                        domain_id=await domain_id(conn, trunk.domain),
+                        name=trunk.name,
+                        routing_context=trunk.routing_context,
+                        trunk_group=trunk.trunk_group,
+                        ipset=trunk.ipset,
+                        mode=trunk.mode,
+                        host=trunk.host,
+                        port=trunk.port,
+                        listen_port=trunk.listen_port,
+                        blocked=trunk.blocked,
+                        settings=dump_json(dict(trunk.settings)),
+                    )
+                )
+        except IntegrityError as error:
+            if is_duplicate(error):
+                raise AlreadyExists(
+                    f"trunk {trunk.name!r} already exists in {trunk.domain!r}"
+                ) from None
+            raise
+        return trunk
+
+    async def find(self, domain: str, name: str) -> Trunk | None:
+        async with self._db.read() as conn:
+            ident = await domain_id(conn, domain)
+            row = (
+                await conn.execute(
+                    select(_trunks).where(_trunks.c.domain_id == ident, _trunks.c.name == name)
+                )
+            ).first()
+        return None if row is None else _trunk(domain, row)
+
+    async def get(self, domain: str, name: str) -> Trunk:
+        found = await self.find(domain, name)
+        if found is None:
+            raise NotFound(f"trunk {name!r} does not exist in {domain!r}")
+        return found
+
+    async def list(self, domain: str) -> list[Trunk]:
+        async with self._db.read() as conn:
+            ident = await domain_id(conn, domain)
+            rows = await conn.execute(
+                select(_trunks).where(_trunks.c.domain_id == ident).order_by(_trunks.c.name)
+            )
+            return [_trunk(domain, r) for r in rows]
+
+    async def set_blocked(self, domain: str, name: str, blocked: bool) -> Trunk:
+        """``trunk/sip/block|unblock``."""
+        await self._update(domain, name, blocked=bool(blocked))
+        return await self.get(domain, name)
+
+    @retry_on_conflict
+    async def set_setting(self, domain: str, name: str, key: str, value: PropertyValue) -> Trunk:
+        """``trunk/sip/set``: one further setting of the trunk."""
+        if not isinstance(key, str) or not 1 <= len(key) <= 64:
+            raise InvalidValue("a trunk setting name must be 1-64 characters")
+        async with self._db.write() as conn:
+            where = (_trunks.c.domain_id == await domain_id(conn, domain), _trunks.c.name == name)
+            current = await conn.scalar(select(_trunks.c.settings).where(*where).with_for_update())
+            if current is None:
+                raise NotFound(f"trunk {name!r} does not exist in {domain!r}")
+            settings = {**load_json(current), key: value}
+            await conn.execute(update(_trunks).where(*where).values(settings=dump_json(settings)))
+        return await self.get(domain, name)
+
+    @retry_on_conflict
+    async def _update(self, domain: str, name: str, **values: Any) -> None:
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(_trunks)
+                .where(_trunks.c.domain_id == await domain_id(conn, domain), _trunks.c.name == name)
+                .values(**values)
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"trunk {name!r} does not exist in {domain!r}")
+
+    @retry_on_conflict
+    async def remove(self, domain: str, name: str) -> None:
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                delete(_trunks).where(
+                    _trunks.c.domain_id == await domain_id(conn, domain), _trunks.c.name == name
+                )
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"trunk {name!r} does not exist in {domain!r}")
