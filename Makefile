@@ -26,7 +26,7 @@ test: $(STAMP)
 	bash scripts/test-setup.sh
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 ## Run every group of Eltex's ECSS-10 QA suite and regenerate docs/CONFORMANCE.md (~30 min).
 conformance: $(STAMP)
