@@ -44,6 +44,12 @@ def _add_run(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                           "mysql+aiomysql://root@127.0.0.1:3306/ (default: SQLite in --data-dir)")
     run.add_argument("--licence-issuer-key", type=Path, action="append", default=[],
                      help="trusted licence issuer public key (enforces licensing)")
+    run.add_argument("--pkcs11-module", default=None,
+                     help="PKCS#11 library that reads the licence token "
+                          "(default: the first of the usual SoftHSM/OpenSC paths found)")
+    run.add_argument("--token-grace", type=float, default=None, metavar="SECONDS",
+                     help="how long a missing or different token is tolerated before the "
+                          "switch falls back to the unlicensed defaults")
     run.add_argument("--hostname", default=None, help="host name shown in prompts and node names")
     run.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     run.set_defaults(func=_run)
@@ -66,6 +72,8 @@ def _run(args: argparse.Namespace) -> int:
         http_terminal_port=args.http_terminal_port or None,
         database_url=args.database_url,
         licence_issuer_keys=tuple(args.licence_issuer_key),
+        pkcs11_module=args.pkcs11_module,
+        token_grace=args.token_grace,
         hostname=args.hostname,
     )
     return run_switch(config)

@@ -66,6 +66,8 @@ class SwitchConfig:
     database_url: str | None = None
     db_prefix: str = ""
     licence_issuer_keys: tuple[Path, ...] = ()
+    pkcs11_module: str | None = None  # PKCS#11 library of the licence token (default: found)
+    token_grace: float | None = None  # seconds a missing token is tolerated (default: config)
     hostname: str | None = None
 
     @property
@@ -150,6 +152,7 @@ class Switch:
         alarms = self.alarms
         self.licence = make_licence_service(
             storage.licences, config.licence_issuer_keys, hostname=config.host,
+            module_path=config.pkcs11_module, token_grace=config.token_grace,
             on_update=lambda manager, now: publish_alarms(manager, alarms, "md1", now),
         )
         await self.licence.start()
