@@ -8,6 +8,7 @@ builds in-dialog requests (§12.2.1.1), the ACK for a 2xx (§13.2.2.4) and a CAN
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,8 +27,20 @@ class IdSource:
     """Mints tags, branches and Call-IDs (RFC 3261 §19.3: globally unique, cryptographically
     random). Tests substitute a deterministic subclass."""
 
+    __slots__ = ("_pool", "_used")
+
+    def __init__(self) -> None:
+        self._pool = b""
+        self._used = 0
+
     def token(self) -> str:
-        return secrets.token_hex(8)
+        """16 hex digits from the OS's CSPRNG, read 4 KiB at a time (one system call per
+        512 tokens instead of one per token)."""
+        used = self._used
+        if used + 8 > len(self._pool):
+            self._pool, used = os.urandom(4096), 0
+        self._used = used + 8
+        return self._pool[used:used + 8].hex()
 
     def tag(self) -> str:
         return self.token()
