@@ -163,8 +163,12 @@ def stamp_via_received(request: Request, source: Address) -> Via:
     top = request.top_via
     text = _stamped_text(top, source)
     if text is not None:
-        request.headers.replace_first("via", text)
-        return Via.parse(text)
+        headers = request.headers
+        headers.replace_first("via", text)
+        via = Via.parse(text)
+        # What `top_via` would decode from the new line: kept so it is not decoded again.
+        headers._cache["top_via"] = via
+        return via
     stamped = stamped_via(top, source)
     if stamped is None:
         return top

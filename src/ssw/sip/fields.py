@@ -297,7 +297,7 @@ class Headers:
             return
         index = self._keys.index(key)
         old = self._lines[index]
-        if key in LIST_HEADERS:
+        if key in LIST_HEADERS and ("," in old[2] or "\r" in old[2]):  # others on the line
             elements = split_comma_list(_value(old))
             new_line = _new_line(name, ", ".join([_value(new_line), *elements[1:]]))[1]
         self._lines[index] = (old[0].strip(" \t"), ":", new_line[2])
@@ -403,6 +403,11 @@ class TypedAccess:
         headers = self.headers
         via = headers._cache.get("top_via")
         if via is None:
+            vias = headers._cache.get("vias")
+            if vias:  # all of them are decoded already: the first is the top one
+                top: Via = vias[0]
+                headers._cache["top_via"] = top
+                return top
             try:
                 line = headers._lines[headers._keys.index("via")]
             except ValueError:
@@ -419,7 +424,13 @@ class TypedAccess:
         cache = self.headers._cache
         vias = cache.get("vias")
         if vias is None:
-            vias = cache["vias"] = [Via.parse(value) for value in self._list("via")]
+            values = self._list("via")
+            top = cache.get("top_via")
+            if top is not None and values:  # decoded from the same first value: not again
+                vias = [top, *[Via.parse(value) for value in values[1:]]]
+            else:
+                vias = [Via.parse(value) for value in values]
+            cache["vias"] = vias
         return vias
 
     @property

@@ -173,15 +173,14 @@ def check_request(
     """
     _check_syntax(req, rfc2543_compat)
     method = req.method
-    allowed = set(allowed_methods)
-    tags = set(supported)
+    allowed = _as_set(allowed_methods)
+    tags = _as_set(supported)
     cseq = req.cseq
     if cseq.method != method:
         if method not in KNOWN_METHODS and method not in allowed:
             raise MethodNotImplemented(method, allowed)
         raise BadRequest(f"CSeq method {cseq.method!r} does not match {method!r} (§8.1.1.5)")
-    schemes = {scheme.lower() for scheme in uri_schemes}
-    if req.ruri.scheme not in schemes:
+    if req.ruri.scheme not in _lower_set(uri_schemes):
         raise UnsupportedUriScheme(f"Request-URI scheme {req.ruri.scheme!r} is not served")
     if acting_as == "proxy":
         _check_as_proxy(req, tags)
@@ -195,6 +194,36 @@ def check_request(
         if unknown:
             raise BadExtension(unknown)
     _check_body(req, accepted_types, accepted_encodings)
+
+
+# The sets made of the arguments, by argument: callers pass the same constants every time.
+_SETS: dict[object, frozenset[str]] = {}
+_LOWER_SETS: dict[object, frozenset[str]] = {}
+_MEMO_LIMIT = 64
+
+
+def _as_set(values: Iterable[str]) -> frozenset[str]:
+    if isinstance(values, frozenset):
+        return values
+    if not isinstance(values, tuple):  # a list or a generator: not a key, not kept
+        return frozenset(values)
+    found = _SETS.get(values)
+    if found is None:
+        found = frozenset(values)
+        if len(_SETS) < _MEMO_LIMIT:
+            _SETS[values] = found
+    return found
+
+
+def _lower_set(values: Iterable[str]) -> frozenset[str]:
+    if not isinstance(values, tuple | frozenset):
+        return frozenset(value.lower() for value in values)
+    found = _LOWER_SETS.get(values)
+    if found is None:
+        found = frozenset(value.lower() for value in values)
+        if len(_LOWER_SETS) < _MEMO_LIMIT:
+            _LOWER_SETS[values] = found
+    return found
 
 
 def _check_syntax(req: Request, rfc2543_compat: bool) -> None:
@@ -224,7 +253,7 @@ def _check_syntax(req: Request, rfc2543_compat: bool) -> None:
         raise BadRequest("the Request-URI carries headers ('?'), which it may not")
 
 
-def _check_as_proxy(req: Request, supported: set[str]) -> None:
+def _check_as_proxy(req: Request, supported: frozenset[str]) -> None:
     """RFC 3261 §16.3 request validation at a proxy (steps 3 and 5)."""
     max_forwards = req.max_forwards
     if max_forwards == 0:

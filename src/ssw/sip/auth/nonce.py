@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import os
 import struct
@@ -92,7 +91,7 @@ class StatelessNonces:
 
     def _tag(self, header: bytes, realm: str, binding: bytes) -> bytes:
         message = b"".join((_CONTEXT, header, realm.encode("utf-8"), b"\0", binding))
-        return hmac.new(self._secret, message, hashlib.sha256).digest()[:_TAG_LENGTH]
+        return hmac.digest(self._secret, message, "sha256")[:_TAG_LENGTH]
 
     def issue(self, now: float, *, realm: str, qop: bool, binding: bytes = b"") -> str:
         if now < 0:
