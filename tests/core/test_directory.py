@@ -112,6 +112,15 @@ async def test_misses_of_one_pass_are_read_in_one_query(directory: Directory) ->
     assert directory.storage_reads == 1
 
 
+async def test_misses_of_a_section_while_it_is_read_share_that_read(
+        directory: Directory) -> None:
+    # A busy switch asks for the domain's timers with every INVITE: when the entry expires,
+    # the INVITEs that arrive meanwhile wait for the one read instead of each making one.
+    found = await asyncio.gather(*(directory.section(DOMAIN, "timers", NOW) for _ in range(20)))
+    assert all(section == found[0] for section in found)
+    assert directory.storage_reads == 1
+
+
 async def test_a_read_overtaken_by_a_change_is_answered_but_not_kept(
         directory: Directory, storage: Storage, hub: ChangeHub) -> None:
     reading = asyncio.create_task(directory.subscriber(DOMAIN, "100", NOW))

@@ -21,6 +21,7 @@ reads the entries in use again in large batches before they expire, so that a bu
 subscriber costs no single read at all. Misses of one domain that arrive while
 a read of it is in flight are gathered into the next query, the way `Locations` gathers
 writes: one query per storage round trip, however many REGISTERs missed meanwhile.
+Misses of a domain property section wait for the read of it in flight, if any.
 Time is passed in (`now`, epoch seconds).
 """
 
@@ -91,6 +92,7 @@ class Directory:
         self._generation = 0  # bumped by every change: reads begun before it are not kept
         self._used: set[tuple[str, str]] = set()  # subscribers served from memory since read
         self._used_sections: set[tuple[str, str]] = set()
+        self._section_reads: dict[tuple[str, str], asyncio.Future[Mapping[str, PropertyValue]]] = {}
         self.storage_reads = 0
 
     # -- lookups -------------------------------------------------------------------------
@@ -133,9 +135,24 @@ class Directory:
         if cached is not None and cached[0] > now:
             self._used_sections.add(key)
             return cached[1]
+        pending = self._section_reads.get(key)
+        if pending is not None:  # one read per section however many requests missed it
+            return await asyncio.shield(pending)
+        done: asyncio.Future[Mapping[str, PropertyValue]] = (
+            asyncio.get_running_loop().create_future())
+        self._section_reads[key] = done
         generation = self._generation
-        self.storage_reads += 1
-        value = await self.storage.kv.effective(domain, section)
+        try:
+            self.storage_reads += 1
+            value = await self.storage.kv.effective(domain, section)
+        except BaseException as exc:
+            done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+            done.exception()  # retrieved: no "never retrieved" warning when nobody waited
+            raise
+        else:
+            done.set_result(value)
+        finally:
+            del self._section_reads[key]
         if generation == self._generation:
             self._make_room(self._sections, now)
             self._sections[key] = (now + self.max_age, value)
