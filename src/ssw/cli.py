@@ -12,8 +12,12 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ssw import __version__
+
+if TYPE_CHECKING:
+    from ssw.app.media import MediaSettings
 
 __all__ = ["build_parser", "main"]
 
@@ -51,8 +55,33 @@ def _add_run(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="how long a missing or different token is tolerated before the "
                           "switch falls back to the unlicensed defaults")
     run.add_argument("--hostname", default=None, help="host name shown in prompts and node names")
+    media = run.add_argument_group("media server (docs/MEDIA.md)")
+    media.add_argument("--no-media", action="store_true",
+                       help="signalling only: start no media server, SDP passes end to end")
+    media.add_argument("--media-ports", default="20000-29999", metavar="LOW-HIGH",
+                       help="RTP port range of the media server (20000-29999)")
+    media.add_argument("--rtp-timeout", type=float, default=300.0, metavar="SECONDS",
+                       help="release a call after this long without RTP from a phone that "
+                            "should send (300); 0 never")
+    media.add_argument("--restfs-dir", type=Path, default=None,
+                       help="RestFS directory: call recordings go to its recordings/ "
+                            "(default <data-dir>/restfs)")
+    media.add_argument("--prompt-language", default="en",
+                       help="language of the system prompts generated with espeak-ng (en, ru)")
     run.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     run.set_defaults(func=_run)
+
+
+def _media_settings(args: argparse.Namespace) -> MediaSettings:
+    from ssw.app.media import MediaSettings, parse_port_range
+
+    try:
+        low, high = parse_port_range(args.media_ports)
+        return MediaSettings(enabled=not args.no_media, port_min=low, port_max=high,
+                             rtp_timeout=args.rtp_timeout, restfs_dir=args.restfs_dir,
+                             prompt_language=args.prompt_language)
+    except ValueError as exc:
+        raise SystemExit(f"ssw run: {exc}") from exc
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -75,6 +104,7 @@ def _run(args: argparse.Namespace) -> int:
         pkcs11_module=args.pkcs11_module,
         token_grace=args.token_grace,
         hostname=args.hostname,
+        media=_media_settings(args),
     )
     return run_switch(config)
 

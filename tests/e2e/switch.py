@@ -116,8 +116,10 @@ def _tail(path: Path, chars: int = 4000) -> str:
 class SwitchProcess:
     """`ssw run` on loopback; `start()`, `kill()` (SIGKILL) and `stop()` act on its PID only."""
 
-    def __init__(self, data_dir: Path, *, sip_port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, *, sip_port: int | None = None,
+                 extra_args: Sequence[str] = ()) -> None:
         self.data_dir = data_dir
+        self.extra_args = tuple(extra_args)  # more `ssw run` options (e.g. media ones)
         self.host = "127.0.0.1"
         self.sip_port = sip_port or free_sip_port()
         self.ready_port = free_port()
@@ -143,6 +145,7 @@ class SwitchProcess:
             "--cocon-port", str(self.cocon_port),
             "--http-terminal-port", "0",
             "--hostname", "ecss1",
+            *self.extra_args,
         ]  # fmt: skip
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
@@ -362,8 +365,8 @@ def assert_ok(result: SippResult | None, switch: SwitchProcess) -> None:
 
 
 @contextlib.contextmanager
-def running_switch(data_dir: Path) -> Iterator[SwitchProcess]:
-    switch = SwitchProcess(data_dir)
+def running_switch(data_dir: Path, extra_args: Sequence[str] = ()) -> Iterator[SwitchProcess]:
+    switch = SwitchProcess(data_dir, extra_args=extra_args)
     try:
         switch.start()
         yield switch

@@ -16,12 +16,13 @@ import os
 import signal
 import socket
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ssw.app.adapters import StorageCdrSink, StorageSubscribers, location_listener
 from ssw.app.clock import LoopClock
+from ssw.app.media import MediaSettings, SwitchMedia
 from ssw.app.ready import ReadinessPort
 from ssw.cocon.alarms import AlarmBoard
 from ssw.cocon.server import CoconConfig, CoconServer
@@ -69,6 +70,7 @@ class SwitchConfig:
     pkcs11_module: str | None = None  # PKCS#11 library of the licence token (default: found)
     token_grace: float | None = None  # seconds a missing token is tolerated (default: config)
     hostname: str | None = None
+    media: MediaSettings = field(default_factory=MediaSettings)  # the media server (SPEC §8)
 
     @property
     def host(self) -> str:
@@ -116,6 +118,7 @@ class Switch:
         self.alarms = AlarmBoard()  # the mediator's active alarms (md1)
         self.changes = ChangeHub()  # console changes, heard by the caches below
         self.locations: Locations | None = None
+        self.media: SwitchMedia | None = None
         self._cdrs: StorageCdrSink | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
@@ -187,10 +190,15 @@ class Switch:
         self.changes.subscribe(location_listener(locations, self._spawn))
         keepalive = KeepAlive(endpoint, locations, directory, local)
         self.changes.subscribe(keepalive.on_change)
+        media_client = None
+        if config.media.enabled:
+            self.media = SwitchMedia(config.media, config.data_dir, config.address)
+            media_client = await self.media.start(self._on_media_event)
         self.b2bua = B2bua(endpoint, clock, keepalive, StorageSubscribers(directory, clock.now),
                            self._cdrs, B2buaConfig(local=local, auth_secret=secret,
                                                    send_trying=True),
-                           spawn=self._spawn, admission=self.licence.manager)
+                           spawn=self._spawn, admission=self.licence.manager,
+                           media=media_client)
         registrar = Registrar(storage, RegistrarConfig(auth_secret=secret),
                               directory=directory, locations=locations)
         dispatcher = Dispatcher(endpoint, clock, registrar, self.b2bua, self._spawn,
@@ -219,6 +227,11 @@ class Switch:
                 extra_commands=(register_licence_commands,),
             )
             await self.cocon.start()
+
+    def _on_media_event(self, message: dict[str, Any]) -> None:
+        """An event of the media server (RTP timeout, DTMF, end of a prompt)."""
+        if self.b2bua is not None:
+            self.b2bua.on_media_event(message)
 
     async def _keep_alive(self, keepalive: KeepAlive, clock: LoopClock) -> None:
         """OPTIONS keep-alive of the subscribers with `options_control` (SPEC §6)."""
@@ -259,6 +272,8 @@ class Switch:
             await self.endpoint.stop()
         if self.cocon is not None:
             await self.cocon.stop()
+        if self.media is not None:
+            await self.media.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

@@ -14,8 +14,11 @@ it printed `ready <control address>`, so the address is known even with port 0.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ssw.media.config import EngineConfig
 
@@ -36,6 +39,25 @@ def server_command(config: EngineConfig, control: str, *, extra: Sequence[str] =
     return [*command, *extra]
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A pre-exec hook asking Linux to SIGTERM the child when its parent dies (prctl(2)
+    PR_SET_PDEATHSIG), so a switch killed with SIGKILL leaves no media server behind."""
+    if not sys.platform.startswith("linux"):
+        return None
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    libc = ctypes.CDLL(name, use_errno=True)
+
+    def hook() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+
+    return hook
+
+
 class MediaServerProcess:
     """A running media server child process and its control address."""
 
@@ -45,10 +67,16 @@ class MediaServerProcess:
 
     @classmethod
     async def start(cls, config: EngineConfig, *, control: str = "tcp:127.0.0.1:0",
-                    extra: Sequence[str] = (), timeout: float = 30.0) -> MediaServerProcess:
-        """Start the child and wait for its `ready` line; RuntimeError if it does not come."""
+                    extra: Sequence[str] = (), timeout: float = 30.0,
+                    die_with_parent: bool = False) -> MediaServerProcess:
+        """Start the child and wait for its `ready` line; RuntimeError if it does not come.
+
+        With `die_with_parent` the child is stopped by the kernel if this process dies.
+        """
+        hook = _die_with_parent() if die_with_parent else None
         process = await asyncio.create_subprocess_exec(
-            *server_command(config, control, extra=extra), stdout=asyncio.subprocess.PIPE)
+            *server_command(config, control, extra=extra), stdout=asyncio.subprocess.PIPE,
+            preexec_fn=hook)
         assert process.stdout is not None
         try:
             line = await asyncio.wait_for(process.stdout.readline(), timeout)

@@ -27,10 +27,13 @@ from ssw.sip.sdp import (
 )
 
 __all__ = [
+    "RELAYED_CODECS",
     "SWITCH_AUDIO",
     "MediaEndpoint",
+    "NoCommonCodec",
     "announcement_answer",
     "audio_index",
+    "check_codecs",
     "endpoint_of",
     "relay_body",
 ]
@@ -103,6 +106,32 @@ def endpoint_of(sd: SessionDescription) -> MediaEndpoint | None:
     return MediaEndpoint(connection.address, media.port, _rtcp_port(media),
                          audio[0] if audio else None, events[0] if events else None,
                          direction.sends)
+
+
+# Audio codecs the switch relays (names of RFC 3551 and of the RTP payload format RFCs, compared
+# case-insensitively). The relay does not transcode, but a body with none of these cannot
+# carry a call the switch can relay, record or play into: it is refused with 488.
+RELAYED_CODECS = frozenset({
+    "pcmu", "pcma", "g722", "g729", "g729d", "g729e", "g723", "g728", "gsm", "gsm-efr",
+    "g726-16", "g726-24", "g726-32", "g726-40", "g7221", "ilbc", "speex", "opus", "amr",
+    "amr-wb", "evs", "silk", "l16", "l8", "dvi4", "lpc", "qcelp", "mpa",
+})
+
+
+class NoCommonCodec(SdpError):
+    """The body offers no codec the switch relays."""
+
+
+def check_codecs(sd: SessionDescription) -> None:
+    """Raise `NoCommonCodec` when the relayed audio stream has no codec of `RELAYED_CODECS` (no
+    common codec: RFC 3261 §21.4.26, 488). Bodies without audio and T.38 pass."""
+    index = audio_index(sd)
+    if index is None or sd.media[index].media != "audio":
+        return
+    names = [codec.encoding.lower() or f"payload type {codec.payload_type}"
+             for codec in sd.media[index].codecs()]
+    if not any(name in RELAYED_CODECS for name in names):
+        raise NoCommonCodec(f"no common codec: offered {', '.join(names) or 'nothing'}")
 
 
 def relay_body(sd: SessionDescription, address: str, port: int) -> SessionDescription:

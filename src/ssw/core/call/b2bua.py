@@ -29,6 +29,7 @@ from ssw.core.call.causes import (
     LICENCE_LIMIT,
     MEDIA_TIMEOUT,
     MEDIA_UNAVAILABLE,
+    NO_COMMON_CODEC,
     UNUSABLE_SDP,
     ReleaseCause,
 )
@@ -58,11 +59,12 @@ from ssw.core.ports import (
 )
 from ssw.media.call_media import RelaySession
 from ssw.media.client import MediaClient, MediaError
+from ssw.media.sdp_bridge import NoCommonCodec, check_codecs
 from ssw.sip.address import Address
 from ssw.sip.auth import AuthFailure, AuthOutcome, DigestRealms, DigestServer
 from ssw.sip.errors import SipError
 from ssw.sip.message import Request, Response, make_response
-from ssw.sip.sdp import SdpError
+from ssw.sip.sdp import SdpError, SessionDescription
 from ssw.sip.transaction.events import (
     AckReceived,
     CancelReceived,
@@ -380,6 +382,12 @@ class B2bua(LegRegistry):
         """Allocate the call's relay; the attempt with the caller's offer rewritten for the
         callee, or the cause to refuse the call with."""
         assert self.media is not None
+        if attempt.sdp:
+            try:
+                check_codecs(SessionDescription.parse(attempt.sdp))
+            except SdpError as error:
+                _log.warning("call %s: offer refused: %s", connection_id, error)
+                return NO_COMMON_CODEC if isinstance(error, NoCommonCodec) else UNUSABLE_SDP
         try:
             relay = await RelaySession.open(self.media, connection_id)
         except MediaError as error:

@@ -19,6 +19,7 @@ __all__ = [
     "NORMAL_CLEARING",
     "NOT_REGISTERED",
     "NO_ANSWER",
+    "NO_COMMON_CODEC",
     "NO_RESPONSE",
     "SESSION_EXPIRED",
     "UNKNOWN_NUMBER",
@@ -109,6 +110,8 @@ MEDIA_TIMEOUT = ReleaseCause(408, 102, "No RTP received")
 MEDIA_UNAVAILABLE = ReleaseCause(503, 47, "Media server unavailable")
 #: the SDP cannot be relayed (no audio address); Q.850 65 bearer capability not implemented
 UNUSABLE_SDP = ReleaseCause(488, 65, "SDP cannot be relayed")
+#: the offer names no codec the switch relays (RFC 3261 §21.4.26); Q.850 65
+NO_COMMON_CODEC = ReleaseCause(488, 65, "No common codec")
 #: the licence's simultaneous-call limit is reached (SPEC §9); Q.850 47 resource unavailable
 LICENCE_LIMIT = ReleaseCause(403, 47, "Licence limit of simultaneous calls")
 

@@ -1,0 +1,99 @@
+"""The media server as part of `ssw run`: its own process, one control connection (SPEC §8).
+
+`SwitchMedia.start` starts `python -m ssw.media.server` (`MediaServerProcess`) on a free
+control port with the switch's RTP port range and RestFS directory, and connects the
+`MediaClient` the B2BUA drives; `stop` closes the connection and stops the child by its PID.
+The child also gets SIGTERM from the kernel if the switch dies without stopping it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ssw.media.client import MediaClient
+from ssw.media.config import EngineConfig
+from ssw.media.process import MediaServerProcess
+
+__all__ = ["MediaSettings", "SwitchMedia", "parse_port_range"]
+
+logger = logging.getLogger(__name__)
+
+#: seconds without RTP before a call is released; above the longest silent calls of the
+#: ECSS QA suite (session-timer tests hold calls up to two minutes without RTP)
+DEFAULT_RTP_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    """How `ssw run` runs its media server; `enabled=False` is signalling only (SDP passes
+    end to end, nothing is relayed)."""
+
+    enabled: bool = True
+    port_min: int = 20000
+    port_max: int = 29999
+    rtp_timeout: float = DEFAULT_RTP_TIMEOUT  # 0: never
+    restfs_dir: Path | None = None  # default <data-dir>/restfs
+    prompt_language: str = "en"
+
+    def __post_init__(self) -> None:
+        if not 1024 <= self.port_min < self.port_max <= 65535 or \
+                self.port_max - self.port_min < 3:
+            raise ValueError(f"bad RTP port range {self.port_min}-{self.port_max} "
+                             "(1024-65535, at least two port pairs)")
+        if self.rtp_timeout < 0:
+            raise ValueError("the RTP timeout cannot be negative")
+
+    def restfs(self, data_dir: Path) -> Path:
+        return self.restfs_dir or data_dir / "restfs"
+
+
+def parse_port_range(text: str) -> tuple[int, int]:
+    """`20000-29999` -> (20000, 29999); ValueError with the reason otherwise."""
+    low, sep, high = text.partition("-")
+    if not sep or not low.strip().isdigit() or not high.strip().isdigit():
+        raise ValueError(f"expected LOW-HIGH, e.g. 20000-29999, got {text!r}")
+    return int(low), int(high)
+
+
+class SwitchMedia:
+    """The media server child process and the switch's connection to it."""
+
+    def __init__(self, settings: MediaSettings, data_dir: Path, address: str) -> None:
+        self.settings = settings
+        self.engine = EngineConfig(
+            data_dir=data_dir, address=address, port_min=settings.port_min,
+            port_max=settings.port_max, rtp_timeout=settings.rtp_timeout,
+            recordings_dir=settings.restfs(data_dir) / "recordings")
+        self.process: MediaServerProcess | None = None
+        self.client: MediaClient | None = None
+
+    @property
+    def recordings(self) -> Path:
+        return self.engine.recordings
+
+    async def start(self, on_event: Callable[[dict[str, Any]], None]) -> MediaClient:
+        """Start the child and connect to it; its events go to `on_event`."""
+        self.engine.recordings.mkdir(parents=True, exist_ok=True)
+        self.process = await MediaServerProcess.start(
+            self.engine, control=f"tcp:{self.engine.address}:0",
+            extra=["--prompts", "generate", "--prompt-language",
+                   self.settings.prompt_language],
+            die_with_parent=True)
+        logger.info("media server pid %d at %s, RTP ports %d-%d", self.process.pid,
+                    self.process.control, self.engine.port_min, self.engine.port_max)
+        self.client = await MediaClient.connect(self.process.control, on_event=on_event)
+        return self.client
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
+        if self.process is not None:
+            status = await self.process.stop()
+            logger.info("media server pid %d stopped (exit status %s)", self.process.pid,
+                        status)
+            self.process = None

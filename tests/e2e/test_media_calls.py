@@ -1,0 +1,140 @@
+"""Calls through `ssw run` with its media server and real RTP (SPEC §8, docs/MEDIA.md).
+
+The switch starts its media server itself; every SDP is rewritten so both phones send to
+it. Each phone's media is an RTP peer of the test; SIPp does the signalling.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from e2e_support import Sipp
+from media_calls import MediaCall, RtpPeer, Talker, new_peer, wait_until
+from media_peers import band_energy
+from switch import (
+    SwitchProcess,
+    assert_ok,
+    cdr_between,
+    register_callee,
+    running_switch,
+)
+
+pytestmark = pytest.mark.e2e
+
+RTP_TIMEOUT = 3  # seconds, short for the timeout test; the other calls keep RTP flowing
+NORMAL_CLEARING, BEARER_NOT_IMPLEMENTED, RECOVERY_ON_TIMER_EXPIRY = 16, 65, 102
+
+
+@pytest.fixture(scope="module")
+def media_ports() -> tuple[int, int]:
+    base = random.randrange(20000, 29000, 200)
+    return base, base + 199
+
+
+@pytest.fixture(scope="module")
+def switch(tmp_path_factory: pytest.TempPathFactory,
+           media_ports: tuple[int, int]) -> Iterator[SwitchProcess]:
+    low, high = media_ports
+    extra = ["--rtp-timeout", str(RTP_TIMEOUT), "--media-ports", f"{low}-{high}"]
+    with running_switch(tmp_path_factory.mktemp("media-switch") / "data", extra) as started:
+        yield started
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[list[RtpPeer]]:
+    made = [await new_peer() for _ in range(3)]
+    yield made
+    for peer in made:
+        if peer.transport is not None:
+            peer.transport.close()
+
+
+def _from_port(peer: RtpPeer, port: int) -> bool:
+    return all(addr == ("127.0.0.1", port) for _, addr in peer.received)
+
+
+async def test_rtp_is_relayed_through_the_switch(switch: SwitchProcess, sipp: Sipp,
+                                                  peers: list[RtpPeer],
+                                                  media_ports: tuple[int, int]) -> None:
+    alice, bob = switch.declare(2)
+    a, b, intruder = peers
+    callee_port = await register_callee(sipp, switch, bob)
+    call = await MediaCall.start(sipp, switch, alice, bob.number, a, callee_peer=b,
+                                 callee_port=callee_port, talk_ms=9000)
+    a_port, b_port = await call.relay_ports()
+    # both SDPs point at the switch, not at the other phone
+    low, high = media_ports
+    assert low <= a_port <= high and low <= b_port <= high and a_port != b_port
+    a_talks, b_talks = Talker(a, a_port, 600.0), Talker(b, b_port, 1000.0)
+    try:
+        await wait_until(lambda: len(a.received) >= 50 and len(b.received) >= 50, 10.0,
+                         "50 relayed packets each way")
+        # symmetric RTP: each phone hears the switch from the port it sends to
+        assert _from_port(b, b_port) and _from_port(a, a_port)
+        assert band_energy(b.audio()[800:], 600) > 0.5, "the callee does not hear 600 Hz"
+        assert band_energy(a.audio()[800:], 1000) > 0.5, "the caller does not hear 1000 Hz"
+
+        # bad input on the caller's relay port: garbage, then RTP from a wrong source
+        assert intruder.transport is not None and a.transport is not None
+        for junk in (b"", b"\x00", b"hello, switch", bytes(range(256)) * 4, b"\xff" * 11):
+            intruder.transport.sendto(junk, ("127.0.0.1", a_port))
+            a.transport.sendto(junk, ("127.0.0.1", a_port))  # garbage from the latched peer
+        wrong = Talker(intruder, a_port, 1500.0)
+        heard_before = len(b.received)
+        await wait_until(lambda: wrong.sent >= 40 and len(b.received) >= heard_before + 40,
+                         10.0, "40 intruder packets sent while the call goes on")
+        await wrong.stop()
+        tail = b.audio()[heard_before * 160:]
+        assert band_energy(tail, 600) > 0.5 and band_energy(tail, 1500) < 0.01
+        assert not intruder.received  # the switch never answers a wrong source
+        lines = (f"dropped RTP from 127.0.0.1:{intruder.port}: latched to 127.0.0.1:{a.port}",
+                 f"datagram from 127.0.0.1:{intruder.port} on port {a_port}: not RTP")
+        await wait_until(lambda: all(line in switch.log_tail(50000) for line in lines), 10.0,
+                         "the log lines about garbage and the wrong source")
+    finally:
+        caller, callee = await call.results()
+        await a_talks.stop()
+        await b_talks.stop()
+    assert_ok(caller, switch)
+    assert_ok(callee, switch)
+    cdr = await switch.wait_cdr(cdr_between(alice, bob))
+    assert cdr.release_cause == NORMAL_CLEARING and cdr.release_side == "caller"
+
+
+async def test_silent_call_is_released_on_rtp_timeout(switch: SwitchProcess, sipp: Sipp,
+                                                      peers: list[RtpPeer]) -> None:
+    alice, bob = switch.declare(2)
+    a, b, _ = peers
+    callee_port = await register_callee(sipp, switch, bob)
+    call = await MediaCall.start(sipp, switch, alice, bob.number, a, callee_peer=b,
+                                 callee_port=callee_port, uac="uac_media_released.xml")
+    await call.relay_ports()
+    caller, callee = await call.results()  # both get a BYE from the switch
+    assert_ok(caller, switch)
+    assert_ok(callee, switch)
+    cdr = await switch.wait_cdr(cdr_between(alice, bob))
+    assert cdr.release_cause == RECOVERY_ON_TIMER_EXPIRY and cdr.release_side == "system"
+    assert cdr.answer_at is not None
+    assert RTP_TIMEOUT * 1000 * 0.9 <= cdr.duration_ms <= 30_000, cdr
+
+
+async def test_offer_without_a_known_codec_gets_488(switch: SwitchProcess, sipp: Sipp) -> None:
+    alice, bob = switch.declare(2)
+    await register_callee(sipp, switch, bob)
+    result = await sipp.run(
+        "media/uac_unknown_codec.xml", switch.target, calls=1, timeout=20,
+        extra=["-p", str(_free_udp()), "-s", bob.number, "-key", "caller", alice.number,
+               "-key", "domain", alice.domain, "-au", alice.number, "-ap", alice.password])
+    assert_ok(result, switch)
+    cdr = await switch.wait_cdr(cdr_between(alice, bob))
+    assert cdr.release_cause == BEARER_NOT_IMPLEMENTED and cdr.answer_at is None
+    assert "no common codec" in switch.log_tail(20000)
+
+
+def _free_udp() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

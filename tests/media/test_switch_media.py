@@ -1,0 +1,75 @@
+"""The media server as part of `ssw run`: options, the child process, the codec check."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from ssw.app.media import MediaSettings, SwitchMedia, parse_port_range
+from ssw.cli import _media_settings as media_settings_of
+from ssw.cli import build_parser
+from ssw.media.sdp_bridge import NoCommonCodec, check_codecs
+from ssw.sip.sdp import SessionDescription
+
+
+def _offer(formats: str, maps: str = "") -> SessionDescription:
+    return SessionDescription.parse(
+        (f"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+         f"m=audio 4000 RTP/AVP {formats}\r\n{maps}").encode())
+
+
+def test_run_options_reach_the_media_settings() -> None:
+    args = build_parser().parse_args(["run", "--media-ports", "30000-30999", "--rtp-timeout",
+                                      "7.5", "--restfs-dir", "/srv/restfs"])
+    settings = media_settings_of(args)
+    assert settings == MediaSettings(True, 30000, 30999, 7.5, Path("/srv/restfs"))
+    assert media_settings_of(build_parser().parse_args(["run", "--no-media"])).enabled is False
+    defaults = media_settings_of(build_parser().parse_args(["run"]))
+    assert (defaults.port_min, defaults.port_max, defaults.enabled) == (20000, 29999, True)
+    assert defaults.restfs(Path("d")) == Path("d") / "restfs"
+
+
+@pytest.mark.parametrize("text", ["20000", "a-b", "30000-20000", "80-90", "20000-20001"])
+def test_bad_port_ranges_are_refused(text: str) -> None:
+    with pytest.raises((ValueError, SystemExit)):
+        media_settings_of(build_parser().parse_args(["run", "--media-ports", text]))
+    with pytest.raises(ValueError):
+        low, high = parse_port_range(text)
+        MediaSettings(port_min=low, port_max=high)
+
+
+def test_offer_needs_a_codec_the_switch_relays() -> None:
+    check_codecs(_offer("0 101", "a=rtpmap:101 telephone-event/8000\r\n"))
+    check_codecs(_offer("96", "a=rtpmap:96 opus/48000/2\r\n"))
+    check_codecs(_offer("18"))  # G729 by its static payload type
+    with pytest.raises(NoCommonCodec, match="x-nobody"):
+        check_codecs(_offer("96", "a=rtpmap:96 X-NOBODY/8000\r\n"))
+    with pytest.raises(NoCommonCodec, match="payload type 97"):
+        check_codecs(_offer("97 101", "a=rtpmap:101 telephone-event/8000\r\n"))
+
+
+async def test_switch_media_starts_and_stops_its_own_process(tmp_path: Path) -> None:
+    base = random.randrange(30000, 60000, 1000)
+    media = SwitchMedia(MediaSettings(port_min=base, port_max=base + 99, rtp_timeout=5),
+                        tmp_path, "127.0.0.1")
+    events: list[dict[str, object]] = []
+    client = await media.start(events.append)
+    assert media.process is not None
+    pid = media.process.pid
+    try:
+        relay = await client.allocate("r1")
+        assert all(base <= leg.rtp_port <= base + 99 for leg in relay.legs)
+        assert media.recordings == tmp_path / "restfs" / "recordings"
+        assert media.recordings.is_dir()
+        assert (await client.request("ping"))["relays"] == 1
+    finally:
+        await media.stop()
+    assert media.process is None and media.client is None
+    # the child is gone (reaped by stop): its PID no longer exists or is not ours
+    await asyncio.sleep(0)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
