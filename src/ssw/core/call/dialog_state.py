@@ -9,7 +9,6 @@ builds in-dialog requests (§12.2.1.1), the ACK for a 2xx (§13.2.2.4) and a CAN
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -36,11 +35,14 @@ class IdSource:
     def token(self) -> str:
         """16 hex digits from the OS's CSPRNG, read 4 KiB at a time (one system call per
         512 tokens instead of one per token)."""
+        return self._octets(8).hex()
+
+    def _octets(self, count: int) -> bytes:
         used = self._used
-        if used + 8 > len(self._pool):
+        if used + count > len(self._pool):
             self._pool, used = os.urandom(4096), 0
-        self._used = used + 8
-        return self._pool[used:used + 8].hex()
+        self._used = used + count
+        return self._pool[used:used + count]
 
     def tag(self) -> str:
         return self.token()
@@ -53,7 +55,7 @@ class IdSource:
 
     def sequence(self) -> int:
         """A first CSeq or RSeq: random below 2**31 with room to grow (§8.1.1.5)."""
-        return secrets.randbelow(2**20) + 1
+        return (int.from_bytes(self._octets(3)) & 0xFFFFF) + 1
 
 
 def address_of_uri(uri: str, default_transport: str = "udp") -> Address:
