@@ -8,6 +8,8 @@ a=rtcp); rfc4566_example.sdp is RFC 4566 §5's example, every line type in use.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from ssw.sip.sdp import (
     Codec,
     Connection,
     Direction,
+    MediaDescription,
     Origin,
     RtpMap,
     SdpError,
@@ -181,6 +184,42 @@ def test_copy_is_deep() -> None:
     clone.origin.session_version += 1
     assert sdp.media[0].port == 7022
     assert sdp != clone
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.sdp")))
+def test_copy_equals_a_deepcopy_and_shares_nothing_mutable(name: str) -> None:
+    sdp = SessionDescription.parse(load(name))
+    clone = sdp.copy()
+    assert clone == copy.deepcopy(sdp)
+    assert clone.line_order == sdp.line_order and clone.to_text() == sdp.to_text()
+    for original, copied in _mutable_parts(sdp, clone):
+        assert original is not copied
+
+
+def test_copy_knows_every_field() -> None:
+    # `copy` is written field by field: a new field must be added there too.
+    assert [f.name for f in dataclasses.fields(SessionDescription)] == [
+        "origin", "session_name", "version", "information", "uri", "emails", "phones",
+        "connection", "bandwidths", "timings", "time_zones", "key", "attributes", "media",
+        "extra_lines", "line_ending", "line_order"]
+    assert [f.name for f in dataclasses.fields(MediaDescription)] == [
+        "media", "port", "proto", "formats", "port_count", "title", "connections",
+        "bandwidths", "key", "attributes", "extra_lines", "line_order"]
+
+
+def _mutable_parts(a: object, b: object) -> list[tuple[object, object]]:
+    """Pairs of lists and dataclass instances found at the same place in `a` and `b`."""
+    if isinstance(a, list) and isinstance(b, list):
+        pairs: list[tuple[object, object]] = [(a, b)]
+        for x, y in zip(a, b, strict=True):
+            pairs += _mutable_parts(x, y)
+        return pairs
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        pairs = [(a, b)]
+        for f in dataclasses.fields(a):
+            pairs += _mutable_parts(getattr(a, f.name), getattr(b, f.name))
+        return pairs
+    return []
 
 
 @pytest.mark.parametrize(

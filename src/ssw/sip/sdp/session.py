@@ -18,7 +18,6 @@ malformed raises `SdpError` naming the line; sizes are bounded.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -248,7 +247,26 @@ class SessionDescription(_Attributes):
         return _Parser(text).parse()
 
     def copy(self) -> SessionDescription:
-        return copy.deepcopy(self)
+        """A deep copy, field by field (`copy.deepcopy` cost a B2BUA about 40 µs per offer)."""
+        return SessionDescription(
+            origin=Origin(*_origin_fields(self.origin)),
+            session_name=self.session_name,
+            version=self.version,
+            information=self.information,
+            uri=self.uri,
+            emails=list(self.emails),
+            phones=list(self.phones),
+            connection=_copy_connection(self.connection),
+            bandwidths=[Bandwidth(b.bw_type, b.bandwidth) for b in self.bandwidths],
+            timings=[Timing(t.start, t.stop, list(t.repeats)) for t in self.timings],
+            time_zones=self.time_zones,
+            key=self.key,
+            attributes=[Attribute(a.name, a.value) for a in self.attributes],
+            media=[_copy_media(m) for m in self.media],
+            extra_lines=list(self.extra_lines),
+            line_ending=self.line_ending,
+            line_order=self.line_order,
+        )
 
     def effective_direction(self, media: MediaDescription) -> Direction:
         """Media-level direction, else session-level, else sendrecv (RFC 3264 §5.1)."""
@@ -328,6 +346,36 @@ def _in_order(groups: dict[str, list[str]], recorded: str, canonical: str) -> li
                 break
         order.insert(position, letter)
     return [line for letter in order for line in groups[letter]]
+
+
+def _origin_fields(origin: Origin) -> tuple[str, str, int, str, str, str]:
+    return (origin.username, origin.session_id, origin.session_version, origin.net_type,
+            origin.addr_type, origin.address)
+
+
+def _copy_connection(connection: Connection | None) -> Connection | None:
+    if connection is None:
+        return None
+    return Connection(connection.address, connection.addr_type, connection.net_type,
+                      connection.multicast_suffix)
+
+
+def _copy_media(media: MediaDescription) -> MediaDescription:
+    return MediaDescription(
+        media=media.media,
+        port=media.port,
+        proto=media.proto,
+        formats=list(media.formats),
+        port_count=media.port_count,
+        title=media.title,
+        connections=[Connection(c.address, c.addr_type, c.net_type, c.multicast_suffix)
+                     for c in media.connections],
+        bandwidths=[Bandwidth(b.bw_type, b.bandwidth) for b in media.bandwidths],
+        key=media.key,
+        attributes=[Attribute(a.name, a.value) for a in media.attributes],
+        extra_lines=list(media.extra_lines),
+        line_order=media.line_order,
+    )
 
 
 class _Parser:
