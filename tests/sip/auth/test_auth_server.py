@@ -416,3 +416,19 @@ def test_client_and_server_agree_on_anything(
     assert result.username == username
     wrong = server.verify(value, method=method, now=T0, password=password + "x", body=body)
     assert wrong.failure is AuthFailure.WRONG_RESPONSE
+
+
+@pytest.mark.parametrize("qop", [True, False])
+@pytest.mark.parametrize("stale", [True, False])
+def test_challenges_differ_only_in_their_nonce_and_read_back(qop: bool, stale: bool) -> None:
+    # The text around the nonce is serialized once and reused: it must stay a whole,
+    # correct challenge for every nonce.
+    server = make_server(offer=("SHA-256", "MD5"), opaque="op\"aque")
+    first = server.challenge(1000.0, qop=qop, stale=stale)
+    second = server.challenge(1000.0, qop=qop, stale=stale)
+    for one, two, algorithm in zip(first, second, ("SHA-256", "MD5"), strict=True):
+        a, b = DigestChallenge.parse(one), DigestChallenge.parse(two)
+        assert a.nonce != b.nonce and replace(a, nonce=b.nonce) == b
+        assert DigestChallenge(realm=REALM, nonce=a.nonce, algorithm=algorithm,
+                               qop=("auth",) if qop else (), opaque="op\"aque",
+                               stale=stale).serialize() == one

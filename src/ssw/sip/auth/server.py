@@ -50,6 +50,9 @@ __all__ = [
 ]
 
 
+#: stands for the nonce while the rest of a challenge is serialized (never sent)
+_NONCE_PLACEHOLDER = "\x01nonce\x01"
+
 class AuthOutcome(Enum):
     OK = "ok"
     STALE = "stale"  # right password, expired nonce: re-challenge with stale=true
@@ -133,6 +136,9 @@ class DigestServer:
         self.replay_guard = replay_guard
         self.auth_int = auth_int
         self.opaque = opaque
+        # (algorithm, qop offered, stale) -> the challenge's text around its nonce: every
+        # challenge but its nonce is the same, so it is serialized once.
+        self._challenge_texts: dict[tuple[str, tuple[str, ...], bool], tuple[str, str]] = {}
 
     def _enabled(self, names: str | Sequence[str]) -> tuple[Algorithm, ...]:
         chosen = tuple(find_algorithm(n) for n in ([names] if isinstance(names, str) else names))
@@ -164,17 +170,23 @@ class DigestServer:
         offered: tuple[str, ...] = ()
         if qop:
             offered = (QOP_AUTH, QOP_AUTH_INT) if self.auth_int else (QOP_AUTH,)
-        return [
-            DigestChallenge(
-                realm=self.realm,
-                nonce=nonce,
-                algorithm=alg.name,
-                qop=offered,
-                opaque=self.opaque,
-                stale=stale,
-            ).serialize()
-            for alg in chosen
-        ]
+        texts = self._challenge_texts
+        values = []
+        for alg in chosen:
+            around = texts.get((alg.name, offered, stale))
+            if around is None:
+                around = texts[(alg.name, offered, stale)] = self._challenge_around_nonce(
+                    alg.name, offered, stale)
+            values.append(f'{around[0]}nonce="{nonce}"{around[1]}')  # base64url: no escapes
+        return values
+
+    def _challenge_around_nonce(self, algorithm: str, qop: tuple[str, ...],
+                                stale: bool) -> tuple[str, str]:
+        text = DigestChallenge(realm=self.realm, nonce=_NONCE_PLACEHOLDER, algorithm=algorithm,
+                               qop=qop, opaque=self.opaque, stale=stale).serialize()
+        head, found, tail = text.partition(f'nonce="{_NONCE_PLACEHOLDER}"')
+        assert found, "a challenge always carries its nonce"
+        return head, tail
 
     # -- verify (RFC 3261 §22.4, RFC 7616 §3.4) -------------------------------------------
 
