@@ -85,13 +85,16 @@ class StatelessNonces:
         if ttl <= 0:
             raise ValueError("nonce lifetime must be positive")
         self._secret = secret
+        self._keyed = hmac.new(secret, None, "sha256")  # copied per tag: the key is set once
         self.ttl = ttl
         self.clock_skew = clock_skew
         self._random_bytes = random_bytes
 
     def _tag(self, header: bytes, realm: str, binding: bytes) -> bytes:
         message = b"".join((_CONTEXT, header, realm.encode("utf-8"), b"\0", binding))
-        return hmac.digest(self._secret, message, "sha256")[:_TAG_LENGTH]
+        mac = self._keyed.copy()
+        mac.update(message)
+        return mac.digest()[:_TAG_LENGTH]
 
     def issue(self, now: float, *, realm: str, qop: bool, binding: bytes = b"") -> str:
         if now < 0:
