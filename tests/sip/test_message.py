@@ -627,3 +627,23 @@ class TestTypedCacheAfterChanges:
             headers.pop_first("via")
             with pytest.raises(HeaderError):
                 req.top_via  # noqa: B018
+
+
+def test_feature_code_with_raw_hash_is_parsed() -> None:
+    """RFC 3261 §19.1.2 wants '#' escaped; ECSS feature codes (`*21*156#`) arrive raw."""
+    data = (
+        b"INVITE sip:*21*156#@pv.ssw3 SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKfc1\r\n"
+        b"Max-Forwards: 70\r\n"
+        b"To: <sip:*21*156#@pv.ssw3>\r\n"
+        b"From: <sip:155@pv.ssw3>;tag=1\r\n"
+        b"Call-ID: fc1@127.0.0.1\r\n"
+        b"CSeq: 1 INVITE\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
+    request = parse_message(data)
+    assert isinstance(request, Request)
+    assert isinstance(request.ruri, SipUri) and request.ruri.user == "*21*156#"
+    assert str(request.ruri) == "sip:*21*156#@pv.ssw3"
+    to_uri = request.to.address
+    assert isinstance(to_uri, SipUri) and to_uri.user == "*21*156#"

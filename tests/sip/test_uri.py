@@ -69,6 +69,29 @@ class TestSipUri:
         assert str(uri) == "sip:a%20b%40c@example.com;x=1%202?Subject=hi%20there"
         assert parse_uri(str(uri)) == uri
 
+    @pytest.mark.parametrize(
+        ("text", "user"),
+        [
+            ("sip:*21*156#@pv.ssw3", "*21*156#"),  # usual shape (fast path)
+            ("sip:*21*156#@pv.ssw3;user=phone", "*21*156#"),
+            ("sip:#31#@pv.ssw3:5060", "#31#"),
+            ("sip:*21*%31%35%36#@pv.ssw3", "*21*156#"),  # escapes too (slow path)
+            ("sip:*21*156%23@pv.ssw3", "*21*156#"),  # the escaped form is the same user
+        ],
+    )
+    def test_raw_hash_in_user(self, text: str, user: str) -> None:
+        """§19.1.2 asks for '#' escaped; phones send feature codes raw: accepted on receive."""
+        uri = parse_uri(text)
+        assert isinstance(uri, SipUri)
+        assert uri.user == user and uri.host == "pv.ssw3"
+        assert str(uri) == text  # forwarded as received
+
+    def test_raw_hash_only_in_user(self) -> None:
+        with pytest.raises(UriError):
+            parse_uri("sip:alice@host#frag")
+        with pytest.raises(UriError):
+            parse_uri("sip:alice@host;x=#1")
+
     def test_derived_copies(self) -> None:
         uri = parse_uri("sip:bob@biloxi.example.com?Subject=x")
         assert isinstance(uri, SipUri)

@@ -36,9 +36,11 @@ _set = object.__setattr__
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
-# RFC 3261 §25.1: the characters each URI component may hold unescaped.
+# RFC 3261 §25.1: the characters each URI component may hold unescaped. The user part also
+# takes a raw '#': §19.1.2 wants it escaped, but phones send feature codes (`*21*156#`)
+# unescaped and ECSS-10 accepts them, so SSW is liberal on receive (§19.1.2 is a SHOULD).
 _UNRESERVED = "A-Za-z0-9\\-_.!~*'()"
-_USER = re.compile(rf"[{_UNRESERVED}%&=+$,;?/]+")
+_USER = re.compile(rf"[{_UNRESERVED}%&=+$,;?/#]+")
 _PASSWORD = re.compile(rf"[{_UNRESERVED}%&=+$,]*")
 _PARAM = re.compile(rf"[{_UNRESERVED}%\[\]/:&+$]+")
 _HEADER = re.compile(rf"[{_UNRESERVED}%\[\]/?:+$]*")
@@ -137,7 +139,7 @@ def _split_host_port(hostport: str, uri: str) -> tuple[str, int | None]:
 # (scheme, user, host, port, parameters) are what `SipUri` is made of; `ssw.sip.message`
 # embeds the pattern in the one it reads the usual Request-Line with.
 SIP_URI_USUAL = (
-    rf"(sips?):(?:([{_UNRESERVED}&=+$,;?/]+)@)?"
+    rf"(sips?):(?:([{_UNRESERVED}&=+$,;?/#]+)@)?"
     r"([A-Za-z0-9](?:[A-Za-z0-9\-_.]*[A-Za-z0-9])?\.?|\[[0-9A-Fa-f:.]+\])"
     r"(?::([0-9]{1,5}))?"
     rf"((?:;[{_UNRESERVED}\[\]/:&+$]+(?:=[{_UNRESERVED}\[\]/:&+$]+)?)*)"
