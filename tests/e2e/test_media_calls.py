@@ -6,26 +6,35 @@ it. Each phone's media is an RTP peer of the test; SIPp does the signalling.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import random
 import socket
 from collections.abc import AsyncIterator, Iterator
 
+import numpy as np
 import pytest
 from e2e_support import Sipp
 from media_calls import MediaCall, RtpPeer, Talker, new_peer, wait_until
-from media_peers import band_energy
+from media_peers import band_energy, dominant_frequencies
 from switch import (
+    CALL_SCENARIOS,
     SwitchProcess,
     assert_ok,
     cdr_between,
+    received_final,
     register_callee,
     running_switch,
+    udp_bound,
 )
+
+from ssw.media.wavfile import read_wav
 
 pytestmark = pytest.mark.e2e
 
 RTP_TIMEOUT = 3  # seconds, short for the timeout test; the other calls keep RTP flowing
-NORMAL_CLEARING, BEARER_NOT_IMPLEMENTED, RECOVERY_ON_TIMER_EXPIRY = 16, 65, 102
+UNALLOCATED_NUMBER, NORMAL_CLEARING, USER_BUSY = 1, 16, 17
+BEARER_NOT_IMPLEMENTED, RECOVERY_ON_TIMER_EXPIRY = 65, 102
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +147,84 @@ def _free_udp() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _prompt_frames(switch: SwitchProcess, name: str) -> int:
+    """How many 20 ms frames the system prompt `name` lasts."""
+    return read_wav(switch.data_dir / "media" / "prompts" / f"{name}.wav").size // 160
+
+
+def _assert_heard_prompt(peer: RtpPeer, port: int, frames: int) -> None:
+    packets = [p for p, addr in peer.received if addr == ("127.0.0.1", port)]
+    assert len(packets) == len(peer.received), "RTP from somewhere else than the relay"
+    # the whole prompt (a few frames may be lost to a loaded machine), and nothing else
+    assert 0.8 * frames <= len(packets) <= frames + 25, (len(packets), frames)
+    audio = peer.audio().astype(np.float64)
+    assert np.sqrt(np.mean(audio ** 2)) > 300, "the announcement is silent"
+
+
+async def test_caller_to_an_unknown_number_hears_the_announcement(
+        switch: SwitchProcess, sipp: Sipp, peers: list[RtpPeer]) -> None:
+    (alice,) = switch.declare(1)
+    a = peers[0]
+    call = await MediaCall.start(sipp, switch, alice, "5550199", a, uac="uac_announced.xml")
+    _, port = await call.relay(call.caller_log)
+    caller, _ = await call.results()
+    assert_ok(caller, switch)
+    assert received_final(caller) == {404}
+    _assert_heard_prompt(a, port, _prompt_frames(switch, "number_does_not_exist"))
+    cdr = await switch.wait_cdr(cdr_between(alice, "5550199"))
+    assert cdr.release_cause == UNALLOCATED_NUMBER and cdr.answer_at is None
+
+
+async def test_caller_of_a_busy_subscriber_hears_the_announcement(
+        switch: SwitchProcess, sipp: Sipp, peers: list[RtpPeer]) -> None:
+    alice, bob = switch.declare(2)
+    a = peers[0]
+    callee_port = await register_callee(sipp, switch, bob)
+    busy = asyncio.create_task(sipp.run(f"{CALL_SCENARIOS}/uas_busy.xml", switch.target,
+                                        calls=1, timeout=30, extra=["-p", str(callee_port)]))
+    await udp_bound(callee_port)
+    call = await MediaCall.start(sipp, switch, alice, bob.number, a, uac="uac_announced.xml")
+    _, port = await call.relay(call.caller_log)
+    caller, _ = await call.results()
+    assert_ok(caller, switch)
+    assert_ok(await busy, switch)
+    assert received_final(caller) == {486}
+    _assert_heard_prompt(a, port, _prompt_frames(switch, "subscriber_busy"))
+    cdr = await switch.wait_cdr(cdr_between(alice, bob))
+    assert cdr.release_cause == USER_BUSY
+
+
+async def test_ringback_while_the_callee_rings_then_conversation(
+        switch: SwitchProcess, sipp: Sipp, peers: list[RtpPeer]) -> None:
+    alice, bob = switch.declare(2)
+    a, b, _ = peers
+    callee_port = await register_callee(sipp, switch, bob)
+    call = await MediaCall.start(sipp, switch, alice, bob.number, a, callee_peer=b,
+                                 callee_port=callee_port, uas="uas_media_ringing.xml",
+                                 talk_ms=5000)
+    _, b_port = await call.relay(call.callee_log)  # type: ignore[arg-type]
+    # while the callee rings (2.5 s, no early media) the caller hears 425 Hz ringback
+    await wait_until(lambda: len(a.received) >= 40, 10.0, "ringback packets")
+    ringback = a.audio()[:40 * 160]
+    assert abs(dominant_frequencies(ringback, 1)[0] - 425) < 15
+    a_port, _ = await call.relay_ports()
+    talkers = [Talker(a, a_port, 600.0), Talker(b, b_port, 1000.0)]
+    try:
+        heard = len(a.received)
+        await wait_until(lambda: len(a.received) >= heard + 40 and len(b.received) >= 40,
+                         10.0, "conversation after the answer")
+        assert band_energy(a.audio()[(heard + 10) * 160:], 1000) > 0.5
+        assert band_energy(b.audio()[1600:], 600) > 0.5
+        # one stream towards the caller: ringback and the callee's voice, no gap
+        packets = [p for p, _ in a.received]
+        assert len({p.ssrc for p in packets}) == 1
+        assert all((y.sequence_number - x.sequence_number) & 0xFFFF == 1
+                   for x, y in itertools.pairwise(packets))
+    finally:
+        caller, callee = await call.results()
+        for talker in talkers:
+            await talker.stop()
+    assert_ok(caller, switch)
+    assert_ok(callee, switch)

@@ -21,6 +21,7 @@ switch's port of the other leg. Bad SDP raises `SdpError` (answer 488/400).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ssw.media.client import MediaClient, RelayAllocation
@@ -63,9 +64,12 @@ class RelaySession:
             return event
         return dataclasses.replace(event, sdp=self.through(side, body))  # type: ignore[type-var]
 
-    def play(self, side: int, source: str, *, loop: bool | None = None) -> None:
-        """Play towards side `side`'s phone instead of the other side's audio."""
-        self.client.notify("play", relay=self.relay_id, leg=side, source=source, loop=loop)
+    def play(self, side: int, source: str, *, loop: bool | None = None,
+             on_error: Callable[[str], None] | None = None) -> None:
+        """Play towards side `side`'s phone instead of the other side's audio; `on_error`
+        gets the reason if the media server refuses (e.g. a prompt that is missing)."""
+        self.client.notify("play", on_error=on_error, relay=self.relay_id, leg=side,
+                           source=source, loop=loop)
 
     def stop_play(self, side: int) -> None:
         self.client.notify("stop_play", relay=self.relay_id, leg=side)

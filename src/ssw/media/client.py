@@ -112,8 +112,10 @@ class MediaClient:
                     future.set_exception(MediaError("media server connection closed"))
             self._pending.clear()
 
-    def notify(self, command: str, **params: Any) -> None:
-        """Send a command without waiting (for sans-I/O callers); a refusal is logged.
+    def notify(self, command: str, *, on_error: Callable[[str], None] | None = None,
+               **params: Any) -> None:
+        """Send a command without waiting (for sans-I/O callers); a refusal is logged and
+        handed to `on_error` (the reason) when given.
 
         Commands on one connection are carried out in the order sent, so a `notify` is done
         before any request sent after it.
@@ -128,8 +130,10 @@ class MediaClient:
             error = done.exception()
             answer = done.result() if error is None else {"error": str(error)}
             if not answer.get("ok", False):
-                log.warning("media server: %s %s: %s", command, params.get("relay", ""),
-                            answer.get("error", "refused"))
+                reason = str(answer.get("error", "refused"))
+                log.warning("media server: %s %s: %s", command, params.get("relay", ""), reason)
+                if on_error is not None:
+                    on_error(reason)
 
         future.add_done_callback(check)
         body = {"id": request_id, "cmd": command,
@@ -139,6 +143,8 @@ class MediaClient:
         except ConnectionError as exc:
             self._pending.pop(request_id, None)
             log.warning("media server: %s not sent: %s", command, exc)
+            if on_error is not None:
+                on_error(f"not sent: {exc}")
 
     async def request(self, command: str, **params: Any) -> dict[str, Any]:
         """Send one command; its answer without id/ok, or MediaError."""

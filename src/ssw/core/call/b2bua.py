@@ -35,7 +35,17 @@ from ssw.core.call.causes import (
 )
 from ssw.core.call.cdr import CdrBuilder, to_millis
 from ssw.core.call.dialog_state import IdSource
-from ssw.core.call.events import CallEvent, Disconnect, Fail, Redirect, Side, Try
+from ssw.core.call.early_media import CallerMedia
+from ssw.core.call.events import (
+    CallEvent,
+    Disconnect,
+    Fail,
+    Hold,
+    Redirect,
+    Resume,
+    Side,
+    Try,
+)
 from ssw.core.call.leg_base import SipLeg
 from ssw.core.call.leg_context import (
     SUPPORTED_EXTENSIONS,
@@ -59,6 +69,7 @@ from ssw.core.ports import (
 )
 from ssw.media.call_media import RelaySession
 from ssw.media.client import MediaClient, MediaError
+from ssw.media.resources import prompt_for_status
 from ssw.media.sdp_bridge import NoCommonCodec, check_codecs
 from ssw.sip.address import Address
 from ssw.sip.auth import AuthFailure, AuthOutcome, DigestRealms, DigestServer
@@ -176,6 +187,7 @@ class B2bua(LegRegistry):
         # SDP bodies are rewritten to point at it; without it SDP passes end to end.
         self.media = media
         self._relays: dict[str, RelaySession] = {}
+        self._caller_media: dict[str, CallerMedia] = {}  # by connection id (= relay id)
         self.ctx = LegContext(
             port,
             clock,
@@ -315,8 +327,10 @@ class B2bua(LegRegistry):
         connection_id = self.ids.token()
         cdr = CdrBuilder(connection_id, domain, attempt.calling, attempt.called, to_millis(setup))
         if not isinstance(route, Routed):
-            self._reject(txn, request, route.cause.status, route.cause.text)
             self.cdrs.write(cdr.finish(self.clock.now(), route.cause, Side.SWITCH))
+            if not await self._announce_unroutable(connection_id, attempt, route.cause,
+                                                   (txn, request, source), caller, timer):
+                self._reject(txn, request, route.cause.status, route.cause.text)
             return
         if self.admission is not None and not self.admission.admit_call(len(self.calls)):
             self._reject(txn, request, LICENCE_LIMIT.status, LICENCE_LIMIT.text)
@@ -341,9 +355,15 @@ class B2bua(LegRegistry):
         )
         self._by_invite[txn] = incoming
         callee = route.callee
+        caller_leg: IncomingLeg | CallerMedia = incoming
+        relay = self._relays.get(connection_id)
+        if relay is not None:
+            caller_leg = CallerMedia(incoming, relay, request.body or None, self.clock,
+                                     self._caller_media_finished)
+            self._caller_media[connection_id] = caller_leg
         call = Call(
             connection_id=connection_id,
-            caller=incoming,
+            caller=caller_leg,
             attempt=attempt,
             plan=route.plan,
             start_leg=lambda c, target, a: self._start_leg(c, target, a, callee, caller),
@@ -355,7 +375,7 @@ class B2bua(LegRegistry):
             max_redirects=self.config.max_redirects,
             on_ended=self._call_ended,
         )
-        incoming.sink = self._sink(call, 0)
+        incoming.sink = self._sink(call, 0, caller_leg)
         self.calls[connection_id] = call
         self._note_calls()
         call.start()
@@ -372,9 +392,17 @@ class B2bua(LegRegistry):
     def _call_ended(self, call: Call) -> None:
         self.calls.pop(call.connection_id, None)
         relay = self._relays.pop(call.connection_id, None)
-        if relay is not None:
-            relay.release()
+        announcing = self._caller_media.get(call.connection_id)
+        if announcing is None or announcing.announcing is None:
+            # an announcement still playing releases the relay when it is over
+            self._caller_media.pop(call.connection_id, None)
+            if relay is not None:
+                relay.release()
         self._note_calls()
+
+    def _caller_media_finished(self, media: CallerMedia) -> None:
+        self._caller_media.pop(media.relay.relay_id, None)
+        self._relays.pop(media.relay.relay_id, None)
 
     # -- media ------------------------------------------------------------------------------
 
@@ -402,9 +430,41 @@ class B2bua(LegRegistry):
         self._relays[connection_id] = relay
         return attempt
 
-    def _sink(self, call: Call, side: int) -> Callable[[Any, CallEvent], None]:
+    async def _announce_unroutable(self, connection_id: str, attempt: Try,
+                                   cause: ReleaseCause,
+                                   invite: tuple[object, Request, Address],
+                                   caller: SubscriberProfile, timer: Any) -> bool:
+        """A call that cannot be routed (404, 480) hears its announcement as early media
+        before the final response; False when there is none (no media, no SDP, no prompt)."""
+        if self.media is None or not attempt.sdp or prompt_for_status(cause.status) is None:
+            return False
+        opened = await self._open_relay(connection_id, attempt)
+        if isinstance(opened, ReleaseCause):
+            return False
+        relay = self._relays[connection_id]
+        txn, request, source = invite
+        incoming = IncomingLeg(
+            self.ctx, invite_txn=txn, invite=request, source=source, session_timer=timer,
+            session_timer_mode=caller.session_timer,
+            reliable_provisional=caller.reliable_provisional,
+            session_timers=self._timer_settings(caller))
+        self._by_invite[txn] = incoming
+        media = CallerMedia(incoming, relay, request.body, self.clock,
+                            self._caller_media_finished)
+        incoming.sink = lambda leg, event: media.caller_event(event)
+        self._caller_media[connection_id] = media
+        media.deliver(Fail(cause))
+        if media.announcing is None and not incoming.final_sent:
+            incoming.deliver(Fail(cause))  # the switch cannot play to this caller
+            relay.release()
+            self._caller_media_finished(media)
+        return True
+
+    def _sink(self, call: Call, side: int, caller: Any = None
+              ) -> Callable[[Any, CallEvent], None]:
         """Where a leg's events go: the call, through the relay when there is one (side 0 is
-        the caller's leg, 1 any outgoing leg), so every SDP body points at the switch."""
+        the caller's leg, 1 any outgoing leg), so every SDP body points at the switch.
+        `caller` stands for the caller's leg in the call (its `CallerMedia`)."""
         relay = self._relays.get(call.connection_id)
         if relay is None:
             return call.handle
@@ -415,15 +475,29 @@ class B2bua(LegRegistry):
             except SdpError as error:
                 _log.warning("call %s: SDP from side %d not relayed: %s", call.connection_id,
                              side, error)
+            if isinstance(event, Hold):
+                relay.play(1 - side, "moh")  # the held phone hears music on hold
+            elif isinstance(event, Resume):
+                relay.stop_play(1 - side)
+            if caller is not None and side == 0:
+                if isinstance(caller, CallerMedia):
+                    caller.caller_event(event)
+                leg = caller
             call.handle(leg, event)
 
         return through_relay
 
     def on_media_event(self, message: dict[str, Any]) -> None:
-        """An event of the media server: a relay that timed out ends its call."""
+        """An event of the media server: a relay that timed out ends its call; an
+        announcement that has played lets its call fail."""
+        connection_id = str(message.get("relay"))
+        if message.get("event") == "play_done":
+            media = self._caller_media.get(connection_id)
+            if media is not None and message.get("source") == media.announced:
+                media.play_done()
+            return
         if message.get("event") != "timeout":
             return
-        connection_id = str(message.get("relay"))
         relay = self._relays.pop(connection_id, None)
         if relay is not None:
             relay.released = True  # the media server has already freed it

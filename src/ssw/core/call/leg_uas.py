@@ -126,6 +126,10 @@ class IncomingLeg(SipLeg):
         elif not self.deliver_dialog_event(event):
             return
 
+    def will_send_reliably(self, ring: Ring) -> bool:
+        """Whether `ring` would go out as a reliable provisional response (RFC 3262)."""
+        return self._reliable_wanted(ring)
+
     def _reliable_wanted(self, ring: Ring) -> bool:
         if self.prack_mode is ReliableProvisional.OFF or not self.peer_supports_100rel:
             return False
