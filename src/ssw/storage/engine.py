@@ -153,7 +153,10 @@ async def _connect_sqlite(data_dir: Path, prefix: str) -> Database:
     engine = create_async_engine(
         "sqlite+aiosqlite://",
         poolclass=AsyncAdaptedQueuePool,
-        pool_size=4,
+        # Kept open: an overflow connection is closed when returned, and opening one costs a
+        # thread, four ATTACHes and their pragmas. Under load the CDR writer, the directory,
+        # the location service and its refresh each hold one at the same time.
+        pool_size=8,
         max_overflow=4,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False},
         # Every checkout ends in commit or rollback (Database.write/read): no reset needed.
