@@ -12,8 +12,8 @@ __all__ = ["KNOWN_FAILURES"]
 KNOWN_FAILURES: dict[str, dict[str, str]] = {
     "forking/forking_diff_q.json": {
         "forking test 420 response": "the answering phone's BYE has a malformed To "
-        "(`<sip:155@pv.ssw3>tag=...`, no `;`); SSW drops it unanswered (scenario bug; ECSS "
-        "tolerates it)",
+        "(`<sip:155@pv.ssw3>tag=...`, no `;`); SSW answers it 400 (RFC 3261 §8.2.6.2) where "
+        "the scenario expects 200 (scenario bug; ECSS tolerates it)",
     },
     "update/update_test.json": {
         "uac_simple_update_test": "the reliable 180 to a caller requiring 100rel carries no "

@@ -647,3 +647,28 @@ def test_feature_code_with_raw_hash_is_parsed() -> None:
     assert str(request.ruri) == "sip:*21*156#@pv.ssw3"
     to_uri = request.to.address
     assert isinstance(to_uri, SipUri) and to_uri.user == "*21*156#"
+
+
+def test_response_to_a_request_whose_to_does_not_parse() -> None:
+    """The 400 for `To: <uri>tag=x` (no ';') copies the To as written, with a tag (§8.2.6.2)."""
+    data = (
+        b"BYE sip:156@127.0.0.1:5060 SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKbadto\r\n"
+        b"From: <sip:155@pv.ssw3>;tag=1\r\n"
+        b"To: <sip:156@pv.ssw3>tag=abc\r\n"
+        b"Call-ID: badto@127.0.0.1\r\n"
+        b"CSeq: 2 BYE\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
+    request = parse_message(data)
+    assert isinstance(request, Request)
+    with pytest.raises(SipError):
+        request.to.address  # noqa: B018
+    response = make_response(request, 400, None, to_tag="local")
+    assert response.headers.get("To") == "<sip:156@pv.ssw3>tag=abc;tag=local"
+    assert response.call_id == "badto@127.0.0.1" and response.status == 400
+    tagged = data.replace(b">tag=abc", b">tag=abc;tag=x;=")
+    request = parse_message(tagged)
+    assert isinstance(request, Request)
+    response = make_response(request, 400, None, to_tag="local")
+    assert response.headers.get("To") == "<sip:156@pv.ssw3>tag=abc;tag=x;="

@@ -509,9 +509,20 @@ _COPIED_TO_RESPONSES = (
 
 
 def _with_to_tag(value: str, tag: str, decoded: NameAddr | None) -> str:
-    """`value` (a To) with `tag` unless it has one; `decoded` is the request's own To."""
-    to = decoded if decoded is not None and decoded.raw == value else NameAddr.parse(value)
+    """`value` (a To) with `tag` unless it has one; `decoded` is the request's own To.
+
+    A To that does not parse (the 400 answering it, §8.2.6.2) is copied as written, with the
+    tag added unless a `;tag=` is found in it: the request still gets its answer.
+    """
+    try:
+        to = decoded if decoded is not None and decoded.raw == value else NameAddr.parse(value)
+    except HeaderError:
+        has_tag = _TO_TAG_PARAM.search(value) is not None
+        return value if has_tag else f"{value.rstrip()};tag={tag}"
     if to.tag is not None:
         return value
     return f"{value.rstrip()};tag={tag}"
+
+
+_TO_TAG_PARAM = re.compile(r";[ \t]*tag[ \t]*=", re.IGNORECASE)
 
