@@ -109,7 +109,28 @@ def _joined() -> Any:
     )
 
 
+#: rows decoded before, by their content: the directory reads the same busy subscribers
+#: again every second, and an unchanged row then costs a lookup instead of a JSON decode
+#: (and keeps its record's identity, which the call core's caches key on)
+_DECODED: dict[tuple[Any, ...], Subscriber] = {}
+_MAX_DECODED = 50_000
+
+
 def _record(row: Row[Any]) -> Subscriber:
+    key = tuple(row)
+    try:
+        found = _DECODED.get(key)
+    except TypeError:  # a driver handed an unhashable value: decode it every time
+        return _decode(row)
+    if found is None:
+        found = _decode(row)
+        if len(_DECODED) >= _MAX_DECODED:
+            _DECODED.clear()
+        _DECODED[key] = found
+    return found
+
+
+def _decode(row: Row[Any]) -> Subscriber:
     return Subscriber(
         domain=row.domain_name,
         number=row.number,
