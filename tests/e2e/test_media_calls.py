@@ -10,7 +10,9 @@ import asyncio
 import itertools
 import random
 import socket
+import wave
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from media_calls import MediaCall, RtpPeer, Talker, new_peer, wait_until
 from media_peers import band_energy, dominant_frequencies
 from switch import (
     CALL_SCENARIOS,
+    Subscriber,
     SwitchProcess,
     assert_ok,
     cdr_between,
@@ -111,6 +114,7 @@ async def test_rtp_is_relayed_through_the_switch(switch: SwitchProcess, sipp: Si
     assert_ok(callee, switch)
     cdr = await switch.wait_cdr(cdr_between(alice, bob))
     assert cdr.release_cause == NORMAL_CLEARING and cdr.release_side == "caller"
+    assert cdr.recording_file == ""  # neither party records, nor does the domain
 
 
 async def test_silent_call_is_released_on_rtp_timeout(switch: SwitchProcess, sipp: Sipp,
@@ -228,3 +232,72 @@ async def test_ringback_while_the_callee_rings_then_conversation(
             await talker.stop()
     assert_ok(caller, switch)
     assert_ok(callee, switch)
+
+
+def _read_stereo(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with wave.open(str(path), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (2, 2, 8000)
+        frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    return frames[0::2], frames[1::2]
+
+
+async def _recording_of(switch: SwitchProcess, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The stereo recording `name` (relative to the RestFS directory) once it is complete."""
+    path = switch.data_dir / "restfs" / name
+
+    def complete() -> bool:
+        try:
+            _read_stereo(path)
+        except (OSError, EOFError, wave.Error, AssertionError):
+            return False
+        return True
+
+    await wait_until(complete, 15.0, f"the recording {name}")
+    return _read_stereo(path)
+
+
+async def _talk(sipp: Sipp, switch: SwitchProcess, caller: Subscriber, callee: Subscriber,
+                peers: list[RtpPeer], talk_ms: int) -> None:
+    a, b, _ = peers
+    callee_port = await register_callee(sipp, switch, callee)
+    call = await MediaCall.start(sipp, switch, caller, callee.number, a, callee_peer=b,
+                                 callee_port=callee_port, talk_ms=talk_ms)
+    a_port, b_port = await call.relay_ports()
+    talkers = [Talker(a, a_port, 600.0), Talker(b, b_port, 1000.0)]
+    try:
+        results = await call.results()
+    finally:
+        for talker in talkers:
+            await talker.stop()
+    for result in results:
+        assert_ok(result, switch)
+
+
+async def test_call_recording_service_records_each_leg_on_its_channel(
+        switch: SwitchProcess, sipp: Sipp, peers: list[RtpPeer]) -> None:
+    alice, bob = switch.declare(2)
+    switch.cocon(f"/domain/{alice.domain}/ss/enable {alice.number} call_recording",
+                 f"/domain/{alice.domain}/ss/activate {alice.number} call_recording")
+    await _talk(sipp, switch, alice, bob, peers, talk_ms=4000)
+    cdr = await switch.wait_cdr(cdr_between(alice, bob))
+    assert cdr.recording_file.startswith("recordings/") and cdr.recording_file.endswith(".wav")
+    assert cdr.connection_id in cdr.recording_file
+    row = next(r for r in switch.csv_rows() if r["connection_id"] == cdr.connection_id)
+    assert row["recording_file"] == cdr.recording_file
+    left, right = await _recording_of(switch, cdr.recording_file)
+    assert left.size >= 8000 * 2, "less than 2 s recorded"
+    # left: what the caller sent (600 Hz), right: what the callee sent (1000 Hz)
+    assert abs(dominant_frequencies(left, 1)[0] - 600) < 10
+    assert abs(dominant_frequencies(right, 1)[0] - 1000) < 10
+    assert band_energy(left, 1000) < 0.05 and band_energy(right, 600) < 0.05
+
+
+async def test_domain_switch_records_every_call_of_the_domain(
+        switch: SwitchProcess, sipp: Sipp, peers: list[RtpPeer]) -> None:
+    domain = "recorded.e2e.ssw"
+    carol, dave = switch.declare(2, domain=domain)
+    switch.cocon(f"/domain/{domain}/media/properties/set call_recording true")
+    await _talk(sipp, switch, carol, dave, peers, talk_ms=2500)
+    cdr = await switch.wait_cdr(cdr_between(carol, dave), domain=domain)
+    left, right = await _recording_of(switch, cdr.recording_file)
+    assert band_energy(left, 600) > 0.5 and band_energy(right, 1000) > 0.5

@@ -22,7 +22,7 @@ from typing import Any
 
 from ssw.app.adapters import StorageCdrSink, StorageSubscribers, location_listener
 from ssw.app.clock import LoopClock
-from ssw.app.media import MediaSettings, SwitchMedia
+from ssw.app.media import MediaSettings, StorageMediaPolicy, SwitchMedia
 from ssw.app.ready import ReadinessPort
 from ssw.cocon.alarms import AlarmBoard
 from ssw.cocon.server import CoconConfig, CoconServer
@@ -198,7 +198,8 @@ class Switch:
                            self._cdrs, B2buaConfig(local=local, auth_secret=secret,
                                                    send_trying=True),
                            spawn=self._spawn, admission=self.licence.manager,
-                           media=media_client)
+                           media=media_client,
+                           media_policy=StorageMediaPolicy(storage, directory, clock.now))
         registrar = Registrar(storage, RegistrarConfig(auth_secret=secret),
                               directory=directory, locations=locations)
         dispatcher = Dispatcher(endpoint, clock, registrar, self.b2bua, self._spawn,

@@ -212,4 +212,5 @@ def _cdr_of(record: CallRecord) -> Cdr:
         end_at=_when(record.end_ms),
         release_cause=record.release_cause,
         release_side=_RELEASE_SIDES[record.release_side],
+        recording_file=record.recording_file,
     )

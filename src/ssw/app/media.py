@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ssw.core.call.media_policy import MeetMeRoom
+from ssw.core.directory import Directory
 from ssw.media.client import MediaClient
 from ssw.media.config import EngineConfig
 from ssw.media.process import MediaServerProcess
+from ssw.storage import NotFound, Storage
 
-__all__ = ["MediaSettings", "SwitchMedia", "parse_port_range"]
+__all__ = ["MediaSettings", "StorageMediaPolicy", "SwitchMedia", "parse_port_range"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +100,50 @@ class SwitchMedia:
             logger.info("media server pid %d stopped (exit status %s)", self.process.pid,
                         status)
             self.process = None
+
+
+#: how long the services of a number are used before they are read again (seconds)
+SERVICES_MAX_AGE = 5.0
+MEDIA_SECTION = "media"  # /domain/<D>/media/properties
+
+
+class StorageMediaPolicy:
+    """`MediaPolicy` over storage: the domain's media properties (through the directory's
+    cache) and the numbers' `call_recording` service (cached `SERVICES_MAX_AGE` seconds)."""
+
+    def __init__(self, storage: Storage, directory: Directory,
+                 now: Callable[[], float]) -> None:
+        self.storage = storage
+        self.directory = directory
+        self.now = now
+        self._recorded: dict[tuple[str, str], tuple[float, bool]] = {}
+
+    async def recording_wanted(self, domain: str, caller: str, callee: str) -> bool:
+        now = self.now()
+        properties = await self.directory.section(domain, MEDIA_SECTION, now)
+        if properties.get("call_recording") is True:
+            return True
+        return any([await self._service_active(domain, number, now)
+                    for number in (caller, callee)])
+
+    async def _service_active(self, domain: str, number: str, now: float) -> bool:
+        cached = self._recorded.get((domain, number))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            state = await self.storage.services.info(domain, number)
+            active = "call_recording" in state.activated
+        except NotFound:
+            active = False
+        if len(self._recorded) > 100_000:
+            self._recorded.clear()
+        self._recorded[(domain, number)] = (now + SERVICES_MAX_AGE, active)
+        return active
+
+    async def meet_me(self, domain: str, number: str) -> MeetMeRoom | None:
+        properties = await self.directory.section(domain, MEDIA_SECTION, self.now())
+        room = str(properties.get("meet_me_number") or "")
+        if not room or room != number:
+            return None
+        pin = "".join(ch for ch in str(properties.get("meet_me_pin") or "") if ch.isdigit())
+        return MeetMeRoom(domain, number, pin or None)

@@ -261,9 +261,16 @@ _SIP_PROPERTIES = (
     ),
 )
 
+_MEDIA_PROPERTIES = (
+    _boolean("call_recording", False, "record every call of the domain (docs/MEDIA.md)"),
+    _text("meet_me_number", "", "number of the domain's meet-me conference (empty: none)"),
+    _text("meet_me_pin", "", "PIN (digits) to enter the meet-me conference (empty: none)"),
+)
+
 #: known keys of each property section; sections not listed take any key
 PROPERTY_SECTIONS: dict[str, dict[str, Setting]] = {
     "timers": {s.name: s for s in _CORE_TIMERS},
     "sip_timers": {s.name: s for s in _SIP_TIMERS},
     "sip": {s.name: s for s in _SIP_PROPERTIES},
+    "media": {s.name: s for s in _MEDIA_PROPERTIES},
 }

@@ -24,6 +24,7 @@ FAMILIES = (
     ("/domain/<D>/sip/timer", "sip_timers", "SIP timer"),
     ("/domain/<D>/timers/sip", "sip_timers", "SIP timer"),
     ("/domain/<D>/properties/timers", "timers", "core timer"),
+    ("/domain/<D>/media/properties", "media", "media property"),
 )
 
 
@@ -35,7 +36,7 @@ def _known(section: str) -> dict[str, object]:
 
 def _typed(section: str, name: str, words: tuple[str, ...]) -> object:
     value = " ".join(words)
-    if name in _known(section) or section == "sip":
+    if name in _known(section) or section in ("sip", "media"):
         return value
     if not value.isdigit():
         raise CommandError(f"{name} takes a whole number of seconds, not {value!r}",

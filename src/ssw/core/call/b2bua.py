@@ -55,6 +55,7 @@ from ssw.core.call.leg_context import (
 )
 from ssw.core.call.leg_uac import OutgoingLeg
 from ssw.core.call.leg_uas import IncomingLeg
+from ssw.core.call.media_policy import MediaPolicy
 from ssw.core.call.routing import Routed, Target, Unroutable, normalize_number, route_call
 from ssw.core.call.session_timer import SessionTimerSettings, TooSmall, negotiate_as_uas
 from ssw.core.ports import (
@@ -170,6 +171,7 @@ class B2bua(LegRegistry):
         spawn: Spawn | None = None,
         admission: CallAdmission | None = None,
         media: MediaClient | None = None,
+        media_policy: MediaPolicy | None = None,
     ) -> None:
         self.port = port
         self.clock = clock
@@ -186,6 +188,8 @@ class B2bua(LegRegistry):
         # The media server (docs/MEDIA.md): with it every call's RTP goes through a relay and
         # SDP bodies are rewritten to point at it; without it SDP passes end to end.
         self.media = media
+        # Recording and meet-me rooms (docs/MEDIA.md); None: neither.
+        self.media_policy = media_policy
         self._relays: dict[str, RelaySession] = {}
         self._caller_media: dict[str, CallerMedia] = {}  # by connection id (= relay id)
         self.ctx = LegContext(
@@ -358,8 +362,10 @@ class B2bua(LegRegistry):
         caller_leg: IncomingLeg | CallerMedia = incoming
         relay = self._relays.get(connection_id)
         if relay is not None:
+            recorded = await self._recording_wanted(domain, caller.number, callee.number)
             caller_leg = CallerMedia(incoming, relay, request.body or None, self.clock,
-                                     self._caller_media_finished)
+                                     self._caller_media_finished,
+                                     record_into=cdr if recorded else None)
             self._caller_media[connection_id] = caller_leg
         call = Call(
             connection_id=connection_id,
@@ -429,6 +435,15 @@ class B2bua(LegRegistry):
             return UNUSABLE_SDP
         self._relays[connection_id] = relay
         return attempt
+
+    async def _recording_wanted(self, domain: str, caller: str, callee: str) -> bool:
+        if self.media_policy is None:
+            return False
+        try:
+            return await self.media_policy.recording_wanted(domain, caller, callee)
+        except Exception:
+            _log.exception("call recording setting of %s -> %s unreadable", caller, callee)
+            return False
 
     async def _announce_unroutable(self, connection_id: str, attempt: Try,
                                    cause: ReleaseCause,

@@ -59,6 +59,7 @@ class CallRecord:
     release_text: str
     release_side: Side
     answered_contact: str | None = None
+    recording_file: str = ""  # the call's recording, relative to the RestFS directory
 
     def __post_init__(self) -> None:
         if self.end_ms < self.setup_ms:
@@ -92,6 +93,7 @@ class CdrBuilder:
     setup_ms: int
     answer_ms: int | None = None
     answered_contact: str | None = None
+    recording_file: str = ""
     record: CallRecord | None = field(default=None)
 
     def answered(self, now: float, contact: str | None = None) -> None:
@@ -116,6 +118,7 @@ class CdrBuilder:
                 release_text=cause.text,
                 release_side=side,
                 answered_contact=self.answered_contact,
+                recording_file=self.recording_file,
             )
         return self.record
 
@@ -134,6 +137,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "release_status",
     "release_text",
     "release_side",
+    "recording_file",
 )
 
 
@@ -163,6 +167,7 @@ def csv_row(record: CallRecord, zone: tzinfo = UTC) -> list[str]:
         str(record.release_status),
         record.release_text,
         record.release_side.value,
+        record.recording_file,
     ]
 
 

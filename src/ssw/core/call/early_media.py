@@ -13,6 +13,8 @@ caller):
   has no early session yet, the prompt, and the final response once it has played
   (`play_done`), was refused, or after `ANNOUNCEMENT_LIMIT` seconds at most. A CANCEL
   meanwhile ends it (487). The relay is released when the announcement is over.
+- **Recording.** With `cdr` given (the call is to be recorded), the answer starts the
+  relay's stereo recording (`recording_name`) and the CDR gets the file name.
 
 Early SDP is only added to a provisional response sent unreliably: an answer in a reliable
 one (RFC 3262) would be final, and the callee's real answer would then contradict it.
@@ -25,8 +27,10 @@ import logging
 from collections.abc import Callable
 
 from ssw.core.call.causes import ReleaseCause
+from ssw.core.call.cdr import CdrBuilder
 from ssw.core.call.events import Answer, CallEvent, Disconnect, Fail, Ring
 from ssw.core.call.leg_uas import IncomingLeg
+from ssw.core.call.media_policy import recording_name
 from ssw.core.ports import Cancellable, Clock
 from ssw.media.call_media import RelaySession
 from ssw.media.resources import prompt_for_status
@@ -45,8 +49,8 @@ class CallerMedia:
     """The caller's leg with the switch's early media; the call delivers events to it."""
 
     def __init__(self, leg: IncomingLeg, relay: RelaySession, offer: bytes | None,
-                 clock: Clock, on_finished: Callable[[CallerMedia], None] | None = None
-                 ) -> None:
+                 clock: Clock, on_finished: Callable[[CallerMedia], None] | None = None,
+                 *, record_into: CdrBuilder | None = None) -> None:
         self.leg = leg
         self.relay = relay
         self.offer = offer
@@ -57,6 +61,7 @@ class CallerMedia:
         self.announced: str | None = None  # the prompt played, once started
         self._early_sdp: bytes | None = None
         self._limit: Cancellable | None = None
+        self._record_into = record_into
 
     # -- what the call delivers ------------------------------------------------------------
 
@@ -68,7 +73,16 @@ class CallerMedia:
         else:
             if isinstance(event, Answer | Disconnect):
                 self._stop_ringback()
+            if isinstance(event, Answer):
+                self._start_recording()
             self.leg.deliver(event)
+
+    def _start_recording(self) -> None:
+        cdr, self._record_into = self._record_into, None
+        if cdr is not None:
+            name = recording_name(self.relay.relay_id, self.clock.now())
+            self.relay.record_start(name.rsplit("/", 1)[-1])
+            cdr.recording_file = name
 
     def _ring(self, ring: Ring) -> None:
         if ring.sdp is not None:
