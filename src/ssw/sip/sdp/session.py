@@ -308,10 +308,13 @@ class SessionDescription(_Attributes):
 
     def to_text(self) -> str:
         lines = self.lines()
-        for line in lines:
-            if "\r" in line or "\n" in line or "\0" in line:
-                raise SdpError(f"SDP line contains CR, LF or NUL: {line!r}")
-        return "".join(line + self.line_ending for line in lines)
+        joined = "".join(lines)
+        if "\r" in joined or "\n" in joined or "\0" in joined:
+            for line in lines:
+                if "\r" in line or "\n" in line or "\0" in line:
+                    raise SdpError(f"SDP line contains CR, LF or NUL: {line!r}")
+        ending = self.line_ending
+        return ending.join(lines) + ending
 
     def serialize(self) -> bytes:
         try:
@@ -335,6 +338,19 @@ def _in_order(groups: dict[str, list[str]], recorded: str, canonical: str) -> li
     Types missing from `recorded` (new content, or a description built in code) go where
     RFC 4566 puts them: after the nearest type that precedes them in `canonical`.
     """
+    order = _ORDERS.get((recorded, canonical))
+    if order is None:
+        order = _line_type_order(recorded, canonical)
+        if len(_ORDERS) >= 256:  # bounded: orders seen are few (one per kind of phone)
+            _ORDERS.clear()
+        _ORDERS[(recorded, canonical)] = order
+    return [line for letter in order for line in groups[letter]]
+
+
+_ORDERS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def _line_type_order(recorded: str, canonical: str) -> tuple[str, ...]:
     order = [letter for letter in dict.fromkeys(recorded) if letter in canonical]
     for index, letter in enumerate(canonical):
         if letter in order:
@@ -345,7 +361,7 @@ def _in_order(groups: dict[str, list[str]], recorded: str, canonical: str) -> li
                 position = order.index(before) + 1
                 break
         order.insert(position, letter)
-    return [line for letter in order for line in groups[letter]]
+    return tuple(order)
 
 
 def _origin_fields(origin: Origin) -> tuple[str, str, int, str, str, str]:
