@@ -31,6 +31,8 @@ from switch import (
     udp_bound,
 )
 
+from ssw.media.dtmf import generate_digit
+from ssw.media.rtp import RtpPacket
 from ssw.media.wavfile import read_wav
 
 pytestmark = pytest.mark.e2e
@@ -301,3 +303,61 @@ async def test_domain_switch_records_every_call_of_the_domain(
     cdr = await switch.wait_cdr(cdr_between(carol, dave), domain=domain)
     left, right = await _recording_of(switch, cdr.recording_file)
     assert band_energy(left, 600) > 0.5 and band_energy(right, 1000) > 0.5
+
+
+def _dial(peer: RtpPeer, port: int, digits: str, base: int) -> None:
+    """`digits` as RFC 4733 telephone-events (payload type 101) to the switch's `port`."""
+    assert peer.transport is not None
+    for index, digit in enumerate(digits):
+        for marker, timestamp, payload in generate_digit(digit, timestamp=base + 2000 * index):
+            packet = RtpPacket(101, peer.sequence, timestamp, peer.ssrc, payload, marker)
+            peer.transport.sendto(packet.serialize(), ("127.0.0.1", port))
+            peer.sequence = (peer.sequence + 1) & 0xFFFF
+
+
+async def test_meet_me_conference_with_pin_mixes_three_members(
+        switch: SwitchProcess, sipp: Sipp) -> None:
+    domain = "conference.e2e.ssw"
+    members = switch.declare(3, domain=domain)
+    switch.cocon(f"/domain/{domain}/media/properties/set meet_me_number 7000",
+                 f"/domain/{domain}/media/properties/set meet_me_pin 2468")
+    peers = [await new_peer() for _ in members]
+    tones = (500.0, 900.0, 1400.0)
+    calls = [await MediaCall.start(sipp, switch, member, "7000", peer, talk_ms=10000)
+             for member, peer in zip(members, peers, strict=True)]
+    talkers: list[Talker] = []
+    try:
+        ports = [(await call.relay(call.caller_log))[1] for call in calls]
+        assert len(set(ports)) == 3  # each member has its own port pair
+        _dial(peers[2], ports[2], "1111#", 0)  # a wrong PIN first: not admitted yet
+        await wait_until(lambda: "wrong PIN (1)" in switch.log_tail(50000), 10.0,
+                         "the wrong PIN noticed")
+        assert not any(p.received for p in peers)  # nobody admitted hears anything yet
+        for peer, port in zip(peers, ports, strict=True):
+            _dial(peer, port, "2468#", 20000)
+        # admitted members get the mix (silence at first) every 20 ms
+        await wait_until(lambda: all(len(p.received) >= 10 for p in peers), 10.0,
+                         "all three members admitted")
+        talkers = [Talker(peer, port, tone) for peer, port, tone in zip(peers, ports, tones,
+                                                                         strict=True)]
+        starts = [len(p.received) for p in peers]
+        await wait_until(lambda: all(len(p.received) >= s + 75 for p, s in zip(
+            peers, starts, strict=True)), 15.0, "1.5 s of conference audio for everyone")
+        for index, (peer, start) in enumerate(zip(peers, starts, strict=True)):
+            audio = peer.audio()[(start + 15) * 160:]  # after the jitter buffers filled
+            others = [tone for i, tone in enumerate(tones) if i != index]
+            for tone in others:
+                assert band_energy(audio, tone) > 0.2, f"member {index} misses {tone} Hz"
+            assert band_energy(audio, tones[index]) < 0.01, f"member {index} hears itself"
+    finally:
+        results = [await call.results() for call in calls]
+        for talker in talkers:
+            await talker.stop()
+        for peer in peers:
+            if peer.transport is not None:
+                peer.transport.close()
+    for caller, _ in results:
+        assert_ok(caller, switch)
+    for member in members:
+        cdr = await switch.wait_cdr(cdr_between(member, "7000"), domain=domain)
+        assert cdr.answer_at is not None and cdr.release_cause == NORMAL_CLEARING

@@ -34,6 +34,7 @@ __all__ = [
     "announcement_answer",
     "audio_index",
     "check_codecs",
+    "conference_answer",
     "endpoint_of",
     "relay_body",
 ]
@@ -157,21 +158,31 @@ SWITCH_AUDIO = MediaCapabilities(
 
 
 def announcement_answer(offer: SessionDescription, address: str, port: int, *,
-                        session_id: str = "0") -> SessionDescription:
+                        session_id: str = "0", direction: Direction = Direction.SENDONLY,
+                        version: int = 1) -> SessionDescription:
     """The switch's own SDP answer to the caller's `offer`, for early media it plays itself
     (an announcement or ringback in a 183) from the relay's leg 0 at `address`/`port`.
 
     One G.711 codec (the caller's first choice of PCMU/PCMA), sendonly: the caller is not
     expected to speak to an announcement (RFC 3264 §6.1). Raises `SdpError` when the offer
-    has no G.711 (the call is then refused with 488).
+    has no G.711 (the call is then refused with 488). A conference member gets the same
+    answer `sendrecv` (`conference_answer`); `version` is the o= version (RFC 3264 §8).
     """
     index = audio_index(offer)
     if index is None or offer.media[index].media != "audio":
         raise SdpError("the offer has no audio stream the switch can play into")
     ports = [port if i == index else 0 for i in range(len(offer.media))]
-    origin = Origin("ssw", session_id, 1, "IN", address_type(address), address)
-    capabilities = [replace(SWITCH_AUDIO, direction=Direction.SENDONLY)]
+    origin = Origin("ssw", session_id, version, "IN", address_type(address), address)
+    capabilities = [replace(SWITCH_AUDIO, direction=direction)]
     answer = build_answer(offer, capabilities, address=address, ports=ports, origin=origin)
     if answer.media[index].is_rejected:
         raise SdpError("no common codec: the switch plays G.711 (PCMU or PCMA) only")
     return answer
+
+
+def conference_answer(offer: SessionDescription, address: str, port: int, *,
+                      session_id: str = "0", version: int = 1) -> SessionDescription:
+    """The switch's answer to a conference member's `offer`: G.711 and telephone-events
+    (the PIN, RFC 4733) at the member's port pair, sendrecv; `SdpError` without G.711."""
+    return announcement_answer(offer, address, port, session_id=session_id,
+                               direction=Direction.SENDRECV, version=version)

@@ -55,7 +55,8 @@ from ssw.core.call.leg_context import (
 )
 from ssw.core.call.leg_uac import OutgoingLeg
 from ssw.core.call.leg_uas import IncomingLeg
-from ssw.core.call.media_policy import MediaPolicy
+from ssw.core.call.media_policy import MediaPolicy, MeetMeRoom
+from ssw.core.call.meet_me import MeetMeRooms
 from ssw.core.call.routing import Routed, Target, Unroutable, normalize_number, route_call
 from ssw.core.call.session_timer import SessionTimerSettings, TooSmall, negotiate_as_uas
 from ssw.core.ports import (
@@ -190,6 +191,7 @@ class B2bua(LegRegistry):
         self.media = media
         # Recording and meet-me rooms (docs/MEDIA.md); None: neither.
         self.media_policy = media_policy
+        self.meet_me = MeetMeRooms(media, cdrs, clock) if media is not None else None
         self._relays: dict[str, RelaySession] = {}
         self._caller_media: dict[str, CallerMedia] = {}  # by connection id (= relay id)
         self.ctx = LegContext(
@@ -322,7 +324,9 @@ class B2bua(LegRegistry):
                 max_forwards=(max_forwards if max_forwards is not None else 70) - 1,
             )
             setup = self.clock.now()
-            route = await route_call(domain, called or "", self.subscribers, self.locations)
+            room = await self._meet_me_room(domain, called or "")
+            route = None if room is not None else await route_call(
+                domain, called or "", self.subscribers, self.locations)
             if self._pending_cancel.get(txn):
                 self._reject(txn, request, 487)
                 return
@@ -330,6 +334,11 @@ class B2bua(LegRegistry):
             self._pending_cancel.pop(txn, None)
         connection_id = self.ids.token()
         cdr = CdrBuilder(connection_id, domain, attempt.calling, attempt.called, to_millis(setup))
+        if room is not None:
+            invite = (txn, request, source)
+            await self._join_meet_me(room, connection_id, invite, caller, timer, cdr)
+            return
+        assert route is not None
         if not isinstance(route, Routed):
             self.cdrs.write(cdr.finish(self.clock.now(), route.cause, Side.SWITCH))
             if not await self._announce_unroutable(connection_id, attempt, route.cause,
@@ -436,6 +445,34 @@ class B2bua(LegRegistry):
         self._relays[connection_id] = relay
         return attempt
 
+    async def _meet_me_room(self, domain: str, number: str) -> MeetMeRoom | None:
+        if self.meet_me is None or self.media_policy is None or not number:
+            return None
+        return await self.media_policy.meet_me(domain, number)
+
+    async def _join_meet_me(self, room: MeetMeRoom, connection_id: str,
+                            invite: tuple[object, Request, Address],
+                            caller: SubscriberProfile, timer: Any, cdr: CdrBuilder) -> None:
+        """The caller dialled the domain's meet-me number: the switch answers it into the
+        conference (`ssw.core.call.meet_me`), or refuses it with a cause."""
+        assert self.meet_me is not None
+        txn, request, source = invite
+
+        def make_leg() -> IncomingLeg:
+            leg = IncomingLeg(
+                self.ctx, invite_txn=txn, invite=request, source=source, session_timer=timer,
+                session_timer_mode=caller.session_timer,
+                reliable_provisional=caller.reliable_provisional,
+                session_timers=self._timer_settings(caller))
+            self._by_invite[txn] = leg
+            return leg
+
+        refusal = await self.meet_me.join(room, connection_id, request.body or None, make_leg,
+                                          cdr)
+        if refusal is not None:
+            self._reject(txn, request, refusal.status, refusal.text)
+            self.cdrs.write(cdr.finish(self.clock.now(), refusal, Side.SWITCH))
+
     async def _recording_wanted(self, domain: str, caller: str, callee: str) -> bool:
         if self.media_policy is None:
             return False
@@ -505,6 +542,10 @@ class B2bua(LegRegistry):
     def on_media_event(self, message: dict[str, Any]) -> None:
         """An event of the media server: a relay that timed out ends its call; an
         announcement that has played lets its call fail."""
+        if "conference" in message:
+            if self.meet_me is not None:
+                self.meet_me.on_media_event(message)
+            return
         connection_id = str(message.get("relay"))
         if message.get("event") == "play_done":
             media = self._caller_media.get(connection_id)
