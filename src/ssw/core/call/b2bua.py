@@ -24,25 +24,19 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ssw.core.call.b2bua_media import CallMedia
 from ssw.core.call.call import Call, Phase
 from ssw.core.call.causes import (
     LICENCE_LIMIT,
-    MEDIA_TIMEOUT,
-    MEDIA_UNAVAILABLE,
-    NO_COMMON_CODEC,
-    UNUSABLE_SDP,
     ReleaseCause,
 )
 from ssw.core.call.cdr import CdrBuilder, to_millis
 from ssw.core.call.dialog_state import IdSource
 from ssw.core.call.early_media import CallerMedia
 from ssw.core.call.events import (
-    CallEvent,
     Disconnect,
     Fail,
-    Hold,
     Redirect,
-    Resume,
     Side,
     Try,
 )
@@ -55,7 +49,7 @@ from ssw.core.call.leg_context import (
 )
 from ssw.core.call.leg_uac import OutgoingLeg
 from ssw.core.call.leg_uas import IncomingLeg
-from ssw.core.call.media_policy import MediaPolicy, MeetMeRoom
+from ssw.core.call.media_policy import MediaPolicy
 from ssw.core.call.meet_me import MeetMeRooms
 from ssw.core.call.routing import Routed, Target, Unroutable, normalize_number, route_call
 from ssw.core.call.session_timer import SessionTimerSettings, TooSmall, negotiate_as_uas
@@ -70,14 +64,11 @@ from ssw.core.ports import (
     Subscribers,
 )
 from ssw.media.call_media import RelaySession
-from ssw.media.client import MediaClient, MediaError
-from ssw.media.resources import prompt_for_status
-from ssw.media.sdp_bridge import NoCommonCodec, check_codecs
+from ssw.media.client import MediaClient
 from ssw.sip.address import Address
 from ssw.sip.auth import AuthFailure, AuthOutcome, DigestRealms, DigestServer
 from ssw.sip.errors import SipError
 from ssw.sip.message import Request, Response, make_response
-from ssw.sip.sdp import SdpError, SessionDescription
 from ssw.sip.transaction.events import (
     AckReceived,
     CancelReceived,
@@ -157,7 +148,7 @@ def _callee_timer_mode(callee: SubscriberProfile, caller: SubscriberProfile) -> 
     return SessionTimerMode.OFF
 
 
-class B2bua(LegRegistry):
+class B2bua(CallMedia, LegRegistry):
     """Call processing for the switch's subscribers."""
 
     def __init__(
@@ -414,153 +405,6 @@ class B2bua(LegRegistry):
             if relay is not None:
                 relay.release()
         self._note_calls()
-
-    def _caller_media_finished(self, media: CallerMedia) -> None:
-        self._caller_media.pop(media.relay.relay_id, None)
-        self._relays.pop(media.relay.relay_id, None)
-
-    # -- media ------------------------------------------------------------------------------
-
-    async def _open_relay(self, connection_id: str, attempt: Try) -> Try | ReleaseCause:
-        """Allocate the call's relay; the attempt with the caller's offer rewritten for the
-        callee, or the cause to refuse the call with."""
-        assert self.media is not None
-        if attempt.sdp:
-            try:
-                check_codecs(SessionDescription.parse(attempt.sdp))
-            except SdpError as error:
-                _log.warning("call %s: offer refused: %s", connection_id, error)
-                return NO_COMMON_CODEC if isinstance(error, NoCommonCodec) else UNUSABLE_SDP
-        try:
-            relay = await RelaySession.open(self.media, connection_id)
-        except MediaError as error:
-            _log.warning("call %s: no relay: %s", connection_id, error)
-            return MEDIA_UNAVAILABLE
-        try:
-            attempt = relay.rewrite_event(0, attempt)
-        except SdpError as error:
-            _log.warning("call %s: offer not relayed: %s", connection_id, error)
-            relay.release()
-            return UNUSABLE_SDP
-        self._relays[connection_id] = relay
-        return attempt
-
-    async def _meet_me_room(self, domain: str, number: str) -> MeetMeRoom | None:
-        if self.meet_me is None or self.media_policy is None or not number:
-            return None
-        return await self.media_policy.meet_me(domain, number)
-
-    async def _join_meet_me(self, room: MeetMeRoom, connection_id: str,
-                            invite: tuple[object, Request, Address],
-                            caller: SubscriberProfile, timer: Any, cdr: CdrBuilder) -> None:
-        """The caller dialled the domain's meet-me number: the switch answers it into the
-        conference (`ssw.core.call.meet_me`), or refuses it with a cause."""
-        assert self.meet_me is not None
-        txn, request, source = invite
-
-        def make_leg() -> IncomingLeg:
-            leg = IncomingLeg(
-                self.ctx, invite_txn=txn, invite=request, source=source, session_timer=timer,
-                session_timer_mode=caller.session_timer,
-                reliable_provisional=caller.reliable_provisional,
-                session_timers=self._timer_settings(caller))
-            self._by_invite[txn] = leg
-            return leg
-
-        refusal = await self.meet_me.join(room, connection_id, request.body or None, make_leg,
-                                          cdr)
-        if refusal is not None:
-            self._reject(txn, request, refusal.status, refusal.text)
-            self.cdrs.write(cdr.finish(self.clock.now(), refusal, Side.SWITCH))
-
-    async def _recording_wanted(self, domain: str, caller: str, callee: str) -> bool:
-        if self.media_policy is None:
-            return False
-        try:
-            return await self.media_policy.recording_wanted(domain, caller, callee)
-        except Exception:
-            _log.exception("call recording setting of %s -> %s unreadable", caller, callee)
-            return False
-
-    async def _announce_unroutable(self, connection_id: str, attempt: Try,
-                                   cause: ReleaseCause,
-                                   invite: tuple[object, Request, Address],
-                                   caller: SubscriberProfile, timer: Any) -> bool:
-        """A call that cannot be routed (404, 480) hears its announcement as early media
-        before the final response; False when there is none (no media, no SDP, no prompt)."""
-        if self.media is None or not attempt.sdp or prompt_for_status(cause.status) is None:
-            return False
-        opened = await self._open_relay(connection_id, attempt)
-        if isinstance(opened, ReleaseCause):
-            return False
-        relay = self._relays[connection_id]
-        txn, request, source = invite
-        incoming = IncomingLeg(
-            self.ctx, invite_txn=txn, invite=request, source=source, session_timer=timer,
-            session_timer_mode=caller.session_timer,
-            reliable_provisional=caller.reliable_provisional,
-            session_timers=self._timer_settings(caller))
-        self._by_invite[txn] = incoming
-        media = CallerMedia(incoming, relay, request.body, self.clock,
-                            self._caller_media_finished)
-        incoming.sink = lambda leg, event: media.caller_event(event)
-        self._caller_media[connection_id] = media
-        media.deliver(Fail(cause))
-        if media.announcing is None and not incoming.final_sent:
-            incoming.deliver(Fail(cause))  # the switch cannot play to this caller
-            relay.release()
-            self._caller_media_finished(media)
-        return True
-
-    def _sink(self, call: Call, side: int, caller: Any = None
-              ) -> Callable[[Any, CallEvent], None]:
-        """Where a leg's events go: the call, through the relay when there is one (side 0 is
-        the caller's leg, 1 any outgoing leg), so every SDP body points at the switch.
-        `caller` stands for the caller's leg in the call (its `CallerMedia`)."""
-        relay = self._relays.get(call.connection_id)
-        if relay is None:
-            return call.handle
-
-        def through_relay(leg: Any, event: CallEvent) -> None:
-            try:
-                event = relay.rewrite_event(side, event)
-            except SdpError as error:
-                _log.warning("call %s: SDP from side %d not relayed: %s", call.connection_id,
-                             side, error)
-            if isinstance(event, Hold):
-                relay.play(1 - side, "moh")  # the held phone hears music on hold
-            elif isinstance(event, Resume):
-                relay.stop_play(1 - side)
-            if caller is not None and side == 0:
-                if isinstance(caller, CallerMedia):
-                    caller.caller_event(event)
-                leg = caller
-            call.handle(leg, event)
-
-        return through_relay
-
-    def on_media_event(self, message: dict[str, Any]) -> None:
-        """An event of the media server: a relay that timed out ends its call; an
-        announcement that has played lets its call fail."""
-        if "conference" in message:
-            if self.meet_me is not None:
-                self.meet_me.on_media_event(message)
-            return
-        connection_id = str(message.get("relay"))
-        if message.get("event") == "play_done":
-            media = self._caller_media.get(connection_id)
-            if media is not None and message.get("source") == media.announced:
-                media.play_done()
-            return
-        if message.get("event") != "timeout":
-            return
-        relay = self._relays.pop(connection_id, None)
-        if relay is not None:
-            relay.released = True  # the media server has already freed it
-        call = self.calls.get(connection_id)
-        if call is not None:
-            _log.warning("call %s: no RTP for %s s; ended", connection_id, message.get("silent"))
-            call.terminate(MEDIA_TIMEOUT)
 
     def _note_calls(self) -> None:
         if self.admission is not None:
