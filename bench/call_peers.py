@@ -83,8 +83,9 @@ class Peer(abc.ABC):
     registrar = True  # callee and caller register; REGISTER/s is measured
     password = ""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, relay_media: bool = False) -> None:
         self.workdir = workdir
+        self.relay_media = relay_media  # only the switch has a media relay to turn on
         self.port = free_sip_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -143,6 +144,8 @@ class SswPeer(Peer):
                 "--address", HOST, "--sip-port", str(self.port), "--sip-tls-port", "0",
                 "--ready-port", str(ready), "--cocon-port", "0", "--http-terminal-port", "0",
                 "--log-level", "WARNING"]
+        if not self.relay_media:
+            argv.append("--no-media")  # like Sippy and Kamailio: SDP passes end to end
         log = (self.workdir / "ssw.log").open("wb")
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                         stderr=subprocess.STDOUT)

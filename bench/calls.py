@@ -307,7 +307,7 @@ def _register_steps(sipp: Sipp, peer: Peer, args: argparse.Namespace, result: Re
 def measure(peer_name: str, args: argparse.Namespace, workdir: Path) -> Result:
     result = Result(peer_name)
     sipp = Sipp(workdir)
-    peer = PEERS[peer_name](workdir)
+    peer = PEERS[peer_name](workdir, relay_media=args.ssw_media)
     callee_port = free_port()
     try:
         peer.start(callee_port)
@@ -405,6 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="calls held at once for the memory figure")
     parser.add_argument("--held-rate", type=int, default=100,
                         help="call rate at which the held calls are set up")
+    parser.add_argument("--ssw-media", action="store_true",
+                        help="start the switch with its media server, every call's RTP through "
+                             "the relay (by default --no-media: signalling only, as the peers)")
     parser.add_argument("--subscribers", type=int, default=1000,
                         help="subscribers that take turns in the REGISTER steps")
     args = parser.parse_args(argv)
