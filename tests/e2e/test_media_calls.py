@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import re
 import socket
 import wave
 from collections.abc import AsyncIterator, Iterator
@@ -361,3 +362,44 @@ async def test_meet_me_conference_with_pin_mixes_three_members(
     for member in members:
         cdr = await switch.wait_cdr(cdr_between(member, "7000"), domain=domain)
         assert cdr.answer_at is not None and cdr.release_cause == NORMAL_CLEARING
+
+
+def _labels(audio: np.ndarray, tone: float, window: int = 640) -> str:
+    """Per 80 ms window: "T" for `tone`, "m" for other sound (music), "." for silence."""
+    labels = []
+    for start in range(0, audio.size - window + 1, window):
+        part = audio[start:start + window]
+        if np.sqrt(np.mean(part.astype(np.float64) ** 2)) < 200:
+            labels.append(".")
+        elif band_energy(part, tone) > 0.5:
+            labels.append("T")
+        elif band_energy(part, tone) < 0.1:
+            labels.append("m")
+        else:
+            labels.append("?")  # the window where one source follows the other
+    return "".join(labels)
+
+
+async def test_held_callee_hears_music_on_hold_then_the_caller_again(
+        switch: SwitchProcess, sipp: Sipp, peers: list[RtpPeer]) -> None:
+    alice, bob = switch.declare(2)
+    a, b, _ = peers
+    callee_port = await register_callee(sipp, switch, bob)
+    call = await MediaCall.start(sipp, switch, alice, bob.number, a, callee_peer=b,
+                                 callee_port=callee_port, uac="uac_media_hold.xml",
+                                 uas="uas_media_hold.xml")
+    a_port, b_port = await call.relay_ports()
+    talkers = [Talker(a, a_port, 600.0), Talker(b, b_port, 1000.0)]
+    try:
+        results = await call.results()  # talk 2 s, hold 2 s, talk 1.5 s
+    finally:
+        for talker in talkers:
+            await talker.stop()
+    for result in results:
+        assert_ok(result, switch)
+    labels = _labels(b.audio(), 600.0)
+    # the caller's tone, then 1.2 s or more of music while on hold (its notes fade in and
+    # out: some quiet windows), then the tone again; no music before or after
+    found = re.search(r"T{5,}(?P<hold>[m.?]{15,})T{5,}", labels)
+    assert found and found["hold"].count("m") >= 10, f"callee heard: {labels}"
+    assert "m" not in labels[:found.start()] + labels[found.end():], labels
