@@ -6,14 +6,18 @@ import asyncio
 import os
 import random
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from ssw.app.media import MediaSettings, SwitchMedia, parse_port_range
+from ssw.app.media import MediaSettings, StorageMediaPolicy, SwitchMedia, parse_port_range
 from ssw.cli import _media_settings as media_settings_of
 from ssw.cli import build_parser
+from ssw.cocon.services import Change
+from ssw.core.call.media_policy import MeetMeRoom
 from ssw.media.sdp_bridge import NoCommonCodec, check_codecs
 from ssw.sip.sdp import SessionDescription
+from ssw.storage.records import ServiceState
 
 
 def _offer(formats: str, maps: str = "") -> SessionDescription:
@@ -73,3 +77,56 @@ async def test_switch_media_starts_and_stops_its_own_process(tmp_path: Path) -> 
     await asyncio.sleep(0)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+class _Services:
+    def __init__(self) -> None:
+        self.active: dict[str, set[str]] = {}
+        self.reads = 0
+
+    async def info_many(self, domain: str, numbers: list[str]) -> list[ServiceState]:
+        self.reads += 1
+        return [ServiceState(domain, n, frozenset(self.active.get(n, set())),
+                             {s: {} for s in self.active.get(n, set())}) for n in numbers]
+
+
+class _Directory:
+    def __init__(self) -> None:
+        self.media: dict[str, object] = {"call_recording": False, "meet_me_number": "",
+                                         "meet_me_pin": ""}
+
+    async def section(self, domain: str, section: str, now: float) -> dict[str, object]:
+        assert section == "media"
+        return self.media
+
+
+async def test_media_policy_reads_services_once_and_follows_console_changes() -> None:
+    services, directory = _Services(), _Directory()
+    storage = SimpleNamespace(services=services)
+    policy = StorageMediaPolicy(storage, directory, lambda: 1000.0)  # type: ignore[arg-type]
+    assert not await policy.recording_wanted("d", "1001", "1002")
+    assert not await policy.recording_wanted("d", "1001", "1002")
+    assert services.reads == 1  # both numbers in one query, then cached
+    services.active["1002"] = {"call_recording"}
+    assert not await policy.recording_wanted("d", "1001", "1002")  # still cached
+    policy.on_change(Change("ss", "d", ("1002",)))
+    assert await policy.recording_wanted("d", "1001", "1002")
+    assert services.reads == 2
+    services.active.clear()
+    policy.on_change(Change("ss", "d", ("*",)))
+    assert not await policy.recording_wanted("d", "1001", "1002")
+    directory.media["call_recording"] = True  # the domain switch
+    assert await policy.recording_wanted("d", "1001", "1002")
+
+
+async def test_media_policy_finds_the_meet_me_room() -> None:
+    directory = _Directory()
+    policy = StorageMediaPolicy(SimpleNamespace(), directory, lambda: 0.0)  # type: ignore[arg-type]
+    assert await policy.meet_me("d", "7000") is None
+    directory.media.update(meet_me_number="7000", meet_me_pin="24-68")
+    assert await policy.meet_me("d", "7001") is None
+    room = await policy.meet_me("d", "7000")
+    assert room == MeetMeRoom("d", "7000", "2468")
+    assert room.conference_id == "meetme:7000@d"
+    directory.media["meet_me_pin"] = ""
+    assert (await policy.meet_me("d", "7000")) == MeetMeRoom("d", "7000", None)

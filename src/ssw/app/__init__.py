@@ -190,16 +190,17 @@ class Switch:
         self.changes.subscribe(location_listener(locations, self._spawn))
         keepalive = KeepAlive(endpoint, locations, directory, local)
         self.changes.subscribe(keepalive.on_change)
-        media_client = None
+        media_client = media_policy = None
         if config.media.enabled:
+            media_policy = StorageMediaPolicy(storage, directory, clock.now)
+            self.changes.subscribe(media_policy.on_change)
             self.media = SwitchMedia(config.media, config.data_dir, config.address)
             media_client = await self.media.start(self._on_media_event)
         self.b2bua = B2bua(endpoint, clock, keepalive, StorageSubscribers(directory, clock.now),
                            self._cdrs, B2buaConfig(local=local, auth_secret=secret,
                                                    send_trying=True),
                            spawn=self._spawn, admission=self.licence.manager,
-                           media=media_client,
-                           media_policy=StorageMediaPolicy(storage, directory, clock.now))
+                           media=media_client, media_policy=media_policy)
         registrar = Registrar(storage, RegistrarConfig(auth_secret=secret),
                               directory=directory, locations=locations)
         dispatcher = Dispatcher(endpoint, clock, registrar, self.b2bua, self._spawn,

@@ -102,14 +102,16 @@ class SwitchMedia:
             self.process = None
 
 
-#: how long the services of a number are used before they are read again (seconds)
-SERVICES_MAX_AGE = 5.0
+#: how long the services of a number are used before they are read again (seconds); a
+#: console change of the services (`on_change`) drops them at once
+SERVICES_MAX_AGE = 60.0
 MEDIA_SECTION = "media"  # /domain/<D>/media/properties
 
 
 class StorageMediaPolicy:
     """`MediaPolicy` over storage: the domain's media properties (through the directory's
-    cache) and the numbers' `call_recording` service (cached `SERVICES_MAX_AGE` seconds)."""
+    cache) and the numbers' `call_recording` service (cached `SERVICES_MAX_AGE` seconds,
+    dropped by `on_change` when the console changes services; one query per call at most)."""
 
     def __init__(self, storage: Storage, directory: Directory,
                  now: Callable[[], float]) -> None:
@@ -123,22 +125,42 @@ class StorageMediaPolicy:
         properties = await self.directory.section(domain, MEDIA_SECTION, now)
         if properties.get("call_recording") is True:
             return True
-        return any([await self._service_active(domain, number, now)
-                    for number in (caller, callee)])
+        known: dict[str, bool] = {}
+        for number in (caller, callee):
+            cached = self._recorded.get((domain, number))
+            if cached is not None and cached[0] > now:
+                known[number] = cached[1]
+        missing = [number for number in (caller, callee) if number not in known]
+        if missing:
+            known.update(await self._read_services(domain, missing, now))
+        return any(known.values())
 
-    async def _service_active(self, domain: str, number: str, now: float) -> bool:
-        cached = self._recorded.get((domain, number))
-        if cached is not None and cached[0] > now:
-            return cached[1]
+    async def _read_services(self, domain: str, numbers: list[str], now: float
+                             ) -> dict[str, bool]:
         try:
-            state = await self.storage.services.info(domain, number)
-            active = "call_recording" in state.activated
-        except NotFound:
-            active = False
+            states = await self.storage.services.info_many(domain, numbers)
+            active = {state.number: "call_recording" in state.activated for state in states}
+        except NotFound:  # a number that is neither a subscriber nor an alias
+            active = {}
         if len(self._recorded) > 100_000:
             self._recorded.clear()
-        self._recorded[(domain, number)] = (now + SERVICES_MAX_AGE, active)
-        return active
+        for number in numbers:
+            self._recorded[(domain, number)] = (now + SERVICES_MAX_AGE,
+                                                active.get(number, False))
+        return {number: active.get(number, False) for number in numbers}
+
+    def on_change(self, change: Any) -> None:
+        """A `ChangeHub` listener: services changed on the console are read again."""
+        if change.kind not in ("ss", "subscriber", "alias", "domain"):
+            return
+        if change.domain is None:
+            self._recorded.clear()
+            return
+        keys = {key.partition("@")[0] for key in change.keys}
+        every = not keys or "*" in keys
+        for key in [k for k in self._recorded
+                    if k[0] == change.domain and (every or k[1] in keys)]:
+            del self._recorded[key]
 
     async def meet_me(self, domain: str, number: str) -> MeetMeRoom | None:
         properties = await self.directory.section(domain, MEDIA_SECTION, self.now())
