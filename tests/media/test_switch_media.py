@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import signal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ from ssw.cli import _media_settings as media_settings_of
 from ssw.cli import build_parser
 from ssw.cocon.services import Change
 from ssw.core.call.media_policy import MeetMeRoom
+from ssw.media.client import MediaClient
 from ssw.media.sdp_bridge import NoCommonCodec, check_codecs
 from ssw.sip.sdp import SessionDescription
 from ssw.storage.records import ServiceState
@@ -130,3 +132,27 @@ async def test_media_policy_finds_the_meet_me_room() -> None:
     assert room.conference_id == "meetme:7000@d"
     directory.media["meet_me_pin"] = ""
     assert (await policy.meet_me("d", "7000")) == MeetMeRoom("d", "7000", None)
+
+
+async def test_a_media_server_that_dies_is_replaced(tmp_path: Path) -> None:
+    base = random.randrange(30000, 60000, 1000)
+    media = SwitchMedia(MediaSettings(port_min=base, port_max=base + 99), tmp_path,
+                        "127.0.0.1")
+    await media.start(lambda event: None)
+    replaced: list[MediaClient] = []
+    supervisor = asyncio.get_running_loop().create_task(
+        media.supervise(replaced.append, delay=0.1))
+    try:
+        assert media.process is not None
+        first = media.process.pid
+        os.kill(first, signal.SIGKILL)  # the child we started, by its PID
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30.0
+        while not replaced and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        assert replaced, "no new media server within 30 s"
+        assert media.process.pid != first and media.restarts == 1
+        assert (await replaced[0].request("ping"))["relays"] == 0
+    finally:
+        await media.stop()
+        await asyncio.wait_for(supervisor, 10.0)  # it ends with the stop

@@ -207,6 +207,8 @@ class Switch:
                                 keepalive=keepalive)
         endpoint.on_event = dispatcher.on_event
         await endpoint.start()
+        if self.media is not None:
+            self._spawn(self.media.supervise(self.b2bua.replace_media))
         self._spawn(self._purge_registrations(registrar, clock))
         self._spawn(self._keep_alive(keepalive, clock))
         self._spawn(self._refresh_directory(directory, clock))

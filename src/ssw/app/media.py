@@ -3,11 +3,14 @@
 `SwitchMedia.start` starts `python -m ssw.media.server` (`MediaServerProcess`) on a free
 control port with the switch's RTP port range and RestFS directory, and connects the
 `MediaClient` the B2BUA drives; `stop` closes the connection and stops the child by its PID.
-The child also gets SIGTERM from the kernel if the switch dies without stopping it.
+The child also gets SIGTERM from the kernel if the switch dies without stopping it, and
+`supervise` starts a new one if the child dies while the switch runs (the calls of the
+moment lose their media; new calls get the new server).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +76,9 @@ class SwitchMedia:
             recordings_dir=settings.restfs(data_dir) / "recordings")
         self.process: MediaServerProcess | None = None
         self.client: MediaClient | None = None
+        self.restarts = 0
+        self._on_event: Callable[[dict[str, Any]], None] | None = None
+        self._stopping = False
 
     @property
     def recordings(self) -> Path:
@@ -80,6 +86,7 @@ class SwitchMedia:
 
     async def start(self, on_event: Callable[[dict[str, Any]], None]) -> MediaClient:
         """Start the child and connect to it; its events go to `on_event`."""
+        self._on_event = on_event
         self.engine.recordings.mkdir(parents=True, exist_ok=True)
         self.process = await MediaServerProcess.start(
             self.engine, control=f"tcp:{self.engine.address}:0",
@@ -91,7 +98,33 @@ class SwitchMedia:
         self.client = await MediaClient.connect(self.process.control, on_event=on_event)
         return self.client
 
+    async def supervise(self, on_restart: Callable[[MediaClient], None],
+                        delay: float = 1.0) -> None:
+        """Run while the switch runs: when the child exits, start another one after `delay`
+        seconds and hand its client to `on_restart` (the B2BUA)."""
+        while not self._stopping:
+            process = self.process
+            if process is None or self._on_event is None:
+                return
+            status = await process.process.wait()
+            if self._stopping:
+                return
+            logger.error("media server pid %d exited (status %s): starting another one",
+                         process.pid, status)
+            if self.client is not None:
+                await self.client.close()
+                self.client = None
+            await asyncio.sleep(delay)
+            try:
+                client = await self.start(self._on_event)
+            except (RuntimeError, OSError) as exc:
+                logger.error("media server restart failed: %s; retrying", exc)
+                continue
+            self.restarts += 1
+            on_restart(client)
+
     async def stop(self) -> None:
+        self._stopping = True
         if self.client is not None:
             await self.client.close()
             self.client = None

@@ -64,6 +64,14 @@ class CallMedia:
 
         def _timer_settings(self, profile: SubscriberProfile) -> SessionTimerSettings: ...
 
+    def replace_media(self, media: MediaClient) -> None:
+        """A new media server replaced one that died: new calls use `media`. The relays
+        and conferences of the old one are gone; its calls go on without media until they
+        end (their commands fail and are logged)."""
+        self.media = media
+        if self.meet_me is not None:
+            self.meet_me.replace_media(media)
+
     def _caller_media_finished(self, media: CallerMedia) -> None:
         self._caller_media.pop(media.relay.relay_id, None)
         self._relays.pop(media.relay.relay_id, None)

@@ -81,6 +81,12 @@ class MeetMeRooms:
         self._members: dict[str, _Member] = {}
         self._rooms: dict[str, _Room] = {}
 
+    def replace_media(self, media: MediaClient) -> None:
+        """A new media server: its conferences start empty (members of the old one stay
+        until they hang up, their leave commands fail and are logged)."""
+        self.media = media
+        self._rooms.clear()
+
     @property
     def member_count(self) -> int:
         return len(self._members)
