@@ -244,10 +244,12 @@ async def test_baresip_phones_call_each_other(switch: SwitchProcess,
 
     await caller.command("dial", f"sip:{bob.number}@{bob.domain}")
 
-    await caller.wait_event("CALL_RINGING")
+    # the 180 carries the switch's SDP and ringback (early media, docs/MEDIA.md): baresip
+    # reports it as call progress
+    await caller.wait_event("CALL_PROGRESS")
     await callee.wait_event("CALL_ESTABLISHED")
     await caller.wait_event("CALL_ESTABLISHED")
-    await caller.wait_event("CALL_RTPESTAB")  # the SDP relayed end to end lets media flow
+    await caller.wait_event("CALL_RTPESTAB")  # RTP flows through the switch's relay
     assert "Call established" in caller.output()
     await asyncio.sleep(1.0)
     await caller.command("hangup")
