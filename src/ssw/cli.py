@@ -79,7 +79,8 @@ def _media_settings(args: argparse.Namespace) -> MediaSettings:
         low, high = parse_port_range(args.media_ports)
         return MediaSettings(enabled=not args.no_media, port_min=low, port_max=high,
                              rtp_timeout=args.rtp_timeout, restfs_dir=args.restfs_dir,
-                             prompt_language=args.prompt_language)
+                             prompt_language=args.prompt_language,
+                             log_level=str(args.log_level).upper())
     except ValueError as exc:
         raise SystemExit(f"ssw run: {exc}") from exc
 

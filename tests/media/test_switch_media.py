@@ -32,7 +32,7 @@ def test_run_options_reach_the_media_settings() -> None:
     args = build_parser().parse_args(["run", "--media-ports", "30000-30999", "--rtp-timeout",
                                       "7.5", "--restfs-dir", "/srv/restfs"])
     settings = media_settings_of(args)
-    assert settings == MediaSettings(True, 30000, 30999, 7.5, Path("/srv/restfs"))
+    assert settings == MediaSettings(True, 30000, 30999, 7.5, Path("/srv/restfs"), "en", "INFO")
     assert media_settings_of(build_parser().parse_args(["run", "--no-media"])).enabled is False
     defaults = media_settings_of(build_parser().parse_args(["run"]))
     assert (defaults.port_min, defaults.port_max, defaults.enabled) == (20000, 29999, True)

@@ -44,6 +44,7 @@ class MediaSettings:
     rtp_timeout: float = DEFAULT_RTP_TIMEOUT  # 0: never
     restfs_dir: Path | None = None  # default <data-dir>/restfs
     prompt_language: str = "en"
+    log_level: str = "INFO"  # of the media server process (`ssw run --log-level`)
 
     def __post_init__(self) -> None:
         if not 1024 <= self.port_min < self.port_max <= 65535 or \
@@ -91,7 +92,7 @@ class SwitchMedia:
         self.process = await MediaServerProcess.start(
             self.engine, control=f"tcp:{self.engine.address}:0",
             extra=["--prompts", "generate", "--prompt-language",
-                   self.settings.prompt_language],
+                   self.settings.prompt_language, "--log-level", self.settings.log_level],
             die_with_parent=True)
         logger.info("media server pid %d at %s, RTP ports %d-%d", self.process.pid,
                     self.process.control, self.engine.port_min, self.engine.port_max)
