@@ -160,9 +160,8 @@ class CallMedia:
                             self._caller_media_finished)
         incoming.sink = lambda leg, event: media.caller_event(event)
         self._caller_media[connection_id] = media
-        media.deliver(Fail(cause))
-        if media.announcing is None and not incoming.final_sent:
-            incoming.deliver(Fail(cause))  # the switch cannot play to this caller
+        media.deliver(Fail(cause))  # the announcement, or the final response at once
+        if media.announcing is None:  # the switch could not play to this caller
             relay.release()
             self._caller_media_finished(media)
         return True
