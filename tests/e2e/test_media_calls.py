@@ -203,6 +203,18 @@ async def test_caller_of_a_busy_subscriber_hears_the_announcement(
     assert cdr.release_cause == USER_BUSY
 
 
+async def test_caller_of_an_unregistered_subscriber_hears_the_announcement(
+        switch: SwitchProcess, sipp: Sipp, peers: list[RtpPeer]) -> None:
+    alice, bob = switch.declare(2)  # bob never registers
+    a = peers[0]
+    call = await MediaCall.start(sipp, switch, alice, bob.number, a, uac="uac_announced.xml")
+    _, port = await call.relay(call.caller_log)
+    caller, _ = await call.results()
+    assert_ok(caller, switch)
+    assert received_final(caller) == {480}
+    _assert_heard_prompt(a, port, _prompt_frames(switch, "subscriber_unavailable"))
+
+
 async def test_ringback_while_the_callee_rings_then_conversation(
         switch: SwitchProcess, sipp: Sipp, peers: list[RtpPeer]) -> None:
     alice, bob = switch.declare(2)
