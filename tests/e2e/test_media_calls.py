@@ -161,7 +161,9 @@ def _prompt_frames(switch: SwitchProcess, name: str) -> int:
     return read_wav(switch.data_dir / "media" / "prompts" / f"{name}.wav").size // 160
 
 
-def _assert_heard_prompt(peer: RtpPeer, port: int, frames: int) -> None:
+async def _assert_heard_prompt(peer: RtpPeer, port: int, frames: int) -> None:
+    # datagrams still queued on the peer's socket are read first (deadline, not a sleep)
+    await wait_until(lambda: len(peer.received) >= 0.8 * frames, 5.0, "the prompt's packets")
     packets = [p for p, addr in peer.received if addr == ("127.0.0.1", port)]
     assert len(packets) == len(peer.received), "RTP from somewhere else than the relay"
     # the whole prompt (a few frames may be lost to a loaded machine), and nothing else
@@ -179,7 +181,7 @@ async def test_caller_to_an_unknown_number_hears_the_announcement(
     caller, _ = await call.results()
     assert_ok(caller, switch)
     assert received_final(caller) == {404}
-    _assert_heard_prompt(a, port, _prompt_frames(switch, "number_does_not_exist"))
+    await _assert_heard_prompt(a, port, _prompt_frames(switch, "number_does_not_exist"))
     cdr = await switch.wait_cdr(cdr_between(alice, "5550199"))
     assert cdr.release_cause == UNALLOCATED_NUMBER and cdr.answer_at is None
 
@@ -198,7 +200,7 @@ async def test_caller_of_a_busy_subscriber_hears_the_announcement(
     assert_ok(caller, switch)
     assert_ok(await busy, switch)
     assert received_final(caller) == {486}
-    _assert_heard_prompt(a, port, _prompt_frames(switch, "subscriber_busy"))
+    await _assert_heard_prompt(a, port, _prompt_frames(switch, "subscriber_busy"))
     cdr = await switch.wait_cdr(cdr_between(alice, bob))
     assert cdr.release_cause == USER_BUSY
 
@@ -212,7 +214,7 @@ async def test_caller_of_an_unregistered_subscriber_hears_the_announcement(
     caller, _ = await call.results()
     assert_ok(caller, switch)
     assert received_final(caller) == {480}
-    _assert_heard_prompt(a, port, _prompt_frames(switch, "subscriber_unavailable"))
+    await _assert_heard_prompt(a, port, _prompt_frames(switch, "subscriber_unavailable"))
 
 
 async def test_ringback_while_the_callee_rings_then_conversation(
