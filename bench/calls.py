@@ -4,7 +4,7 @@ Every figure comes from real processes on loopback: a SIPp caller sends calls th
 peer to a SIPp callee (both registered subscribers where the peer has a registrar; the caller
 answers the peer's digest challenge of every INVITE with -au/-ap), at a rising call rate.
 
-    .venv/bin/python bench/calls.py                        # all peers, about five minutes
+    .venv/bin/python bench/calls.py                        # all peers, about eight minutes
     .venv/bin/python bench/calls.py --peers ssw --rates 100,500,1000
 
 Per peer: the highest clean call rate (no failed call, kept pace, p99 INVITE->200 under
