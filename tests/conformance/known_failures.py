@@ -17,9 +17,11 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
     },
     "update/update_test.json": {
         "uac_simple_update_test": "the reliable 180 to a caller requiring 100rel carries no "
-        "answer, so the caller's early UPDATE gets 491 instead of 200",
-        "uas_two_update": "timing: the switch answers the first UPDATE in 0.8 ms, before SIPp "
-        "sends the second one the scenario expects a 500 for",
+        "answer (SSW adds early SDP to unreliable 18x only), so the caller's early UPDATE gets "
+        "491 instead of 200",
+        "uas_two_update": "timing: the caller allows no early UPDATE, so the switch answers the "
+        "first UPDATE itself within ~1 ms, before the second arrives; SIPp then gets two 200s "
+        "where it expects the (optional) 500 and one 200",
         "uas_recv_488_to_update": "the alias media profile (drop_729) is not applied: an "
         "UPDATE offering only G.729 is relayed instead of answered 488",
     },

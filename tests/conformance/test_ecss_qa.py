@@ -1,14 +1,18 @@
 """Eltex's ECSS-10 QA suite, required groups: each JSON test file is one case against a fresh
 switch (`ssw.qa.run_file`), and every test of it must pass.
 
-The files run once per session, in two lanes at the same time to keep CI under its time budget:
-each lane has its own loopback address (127.0.0.1, 127.0.0.3), since the files fix the phones'
-ports. A file with a failure that known_failures.py does not list is run once more, alone
-(SIPp timing on a loaded 2-core machine), and its second result counts. The cases then check
-each file's result: an unlisted failure fails; a listed one is an expected failure, and a listed
-test that passes is reported (XPASS) without failing, so a fix never breaks the build. The
-full suite (all groups, with docs/CONFORMANCE.md regenerated) runs with
-`python -m ssw.qa --suite ../shared/conformance/ecss-qa --all --report docs/CONFORMANCE.md`.
+The files run once per session, in four lanes at the same time to keep CI within its time
+budget: each lane has its own loopback address (127.0.0.1, .3, .5, .7), since the files fix the
+phones' ports. `plan_lanes` balances the lanes with the durations measured in qa_durations.py
+and cuts the long files (rfc4028.json) into parts of consecutive tests, each against its own
+switch after the CoCon commands of the tests before it. A test that fails and that
+known_failures.py does not list is run once more, alone on a fresh switch (SIPp timing on a
+loaded 2-core machine, or what an earlier failing test of its file left behind), and its second
+result counts. The cases then check each file's result: an unlisted failure fails; a listed one
+is an expected failure, and a listed test that passes is reported (XPASS) without failing, so a
+fix never breaks the build. The full suite (all groups, with docs/CONFORMANCE.md regenerated)
+runs with `python -m ssw.qa --suite ../shared/conformance/ecss-qa --all --report
+docs/CONFORMANCE.md`.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ from pathlib import Path
 
 import pytest
 from known_failures import KNOWN_FAILURES
+from qa_durations import MEASURED_SECONDS
 
-from ssw.qa import REQUIRED_GROUPS, FileResult, RunSettings, load_qa_file
-from ssw.qa.lanes import lane_addresses, run_in_lanes, split_into_lanes
+from ssw.qa import REQUIRED_GROUPS, FileResult, QaFile, RunSettings, load_qa_file
+from ssw.qa.lanes import lane_addresses, plan_lanes, retry_parts, run_parts_in_lanes, spread
+from ssw.qa.report import save_results
 from ssw.qa.runner import MANUAL_FILE_REASON
 from ssw.qa.suite import needs_lab
 
 SUITE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ecss-qa"
-LANE_ADDRESSES = lane_addresses("127.0.0.1", 2, step=2)  # 127.0.0.1 and 127.0.0.3
+LANE_ADDRESSES = lane_addresses("127.0.0.1", 4, step=2)  # 127.0.0.1, .3, .5 and .7
 
 
 class KnownFailures(Exception):
@@ -64,26 +70,39 @@ def sipp_path() -> str:
 @pytest.fixture(scope="session")
 def required_results(shared_dir: Path, sipp_path: str,
                      tmp_path_factory: pytest.TempPathFactory) -> dict[str, FileResult]:
-    """Every runnable file of the required groups, run once (takes about 15 minutes)."""
+    """Every runnable file of the required groups, run once (takes about 7 minutes)."""
     suite = shared_dir / "conformance" / "ecss-qa"
     files = [load_qa_file(suite / "tests" / relative) for relative in _required_files()]
     runnable = [qa_file for qa_file in files if not needs_lab(qa_file)]
-    lanes = split_into_lanes(runnable, len(LANE_ADDRESSES))
+    lanes = plan_lanes(runnable, len(LANE_ADDRESSES), MEASURED_SECONDS)
     settings = RunSettings(suite_root=suite, workdir=tmp_path_factory.mktemp("qa"),
                            sipp=sipp_path)
-    results = asyncio.run(run_in_lanes(lanes, LANE_ADDRESSES, settings))
-    retry = [qa_file for qa_file in runnable
-             if _unexpected(f"{qa_file.group}/{qa_file.path.name}", results)]
+    results = asyncio.run(run_parts_in_lanes(lanes, LANE_ADDRESSES, settings))
+    # Per-test times of the first run, to measure qa_durations.py again from.
+    save_results(settings.workdir / "results.json", results.values(), suite)
+    retry = [part for qa_file in runnable
+             for part in retry_parts(qa_file, _unexpected(_key(qa_file), results))]
     if retry:
         again = replace(settings, workdir=tmp_path_factory.mktemp("qa-retry"))
-        results.update(asyncio.run(run_in_lanes([retry], LANE_ADDRESSES[:1], again)))
+        second = asyncio.run(run_parts_in_lanes(spread(retry, len(LANE_ADDRESSES)),
+                                                LANE_ADDRESSES, again))
+        for key, retried in second.items():
+            by_name = {test.name: test for test in retried.tests}
+            first = results[key]
+            first.tests = [by_name.get(test.name, test) for test in first.tests]
+            first.warnings += retried.warnings
     return results
 
 
-def _unexpected(relative: str, results: dict[str, FileResult]) -> bool:
-    """Did a test of the file fail that known_failures.py does not list?"""
+def _key(qa_file: QaFile) -> str:
+    return f"{qa_file.group}/{qa_file.path.name}"
+
+
+def _unexpected(relative: str, results: dict[str, FileResult]) -> list[str]:
+    """The tests of the file that failed and that known_failures.py does not list."""
     known = KNOWN_FAILURES.get(relative, {})
-    return any(not test.passed and test.name not in known for test in results[relative].tests)
+    return [test.name for test in results[relative].tests
+            if not test.passed and test.name not in known]
 
 
 @pytest.mark.e2e
