@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import CursorResult, select
+from sqlalchemy import CursorResult, Table, select
+from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -51,6 +52,28 @@ class Repository:
 
     def _now(self) -> datetime:
         return to_db_time(self._clock(), "the clock")
+
+    async def _upsert(
+        self,
+        conn: AsyncConnection,
+        table: Table,
+        values: Mapping[str, Any],
+        *,
+        keys: list[str],
+        refreshed: Mapping[str, Any],
+    ) -> None:
+        """Insert the row `values`, or where one with the same unique `keys` is there
+        already, set its `refreshed` columns (each back end in its own words)."""
+        if self._db.dialect == "sqlite":
+            await conn.execute(
+                sqlite.insert(table)
+                .values(**values)
+                .on_conflict_do_update(index_elements=keys, set_=dict(refreshed))
+            )
+        else:
+            await conn.execute(
+                mysql.insert(table).values(**values).on_duplicate_key_update(**refreshed)
+            )
 
 
 #: MariaDB/MySQL errors after which the whole transaction may simply be run again:

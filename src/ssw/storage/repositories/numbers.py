@@ -79,16 +79,9 @@ class AliasRepository(Repository):
         async with self._db.write() as conn:
             values["domain_id"] = await domain_id(conn, alias.domain)
             refreshed = {k: v for k, v in values.items() if k not in ("domain_id", "number")}
-            if self._db.dialect == "sqlite":
-                await conn.execute(
-                    sqlite.insert(_aliases)
-                    .values(**values)
-                    .on_conflict_do_update(index_elements=["domain_id", "number"], set_=refreshed)
-                )
-            else:
-                await conn.execute(
-                    mysql.insert(_aliases).values(**values).on_duplicate_key_update(**refreshed)
-                )
+            await self._upsert(
+                conn, _aliases, values, keys=["domain_id", "number"], refreshed=refreshed
+            )
         return alias
 
     async def find(self, domain: str, number: str) -> Alias | None:
@@ -255,21 +248,13 @@ class ServiceRepository(Repository):
             if is_enabled is None:
                 raise InvalidValue(f"service {service} is not enabled for {number}@{domain}")
             values = {"domain_id": ident, "number": number, "service": service}
-            if self._db.dialect == "sqlite":
-                await conn.execute(
-                    sqlite.insert(_activated)
-                    .values(**values, params=document)
-                    .on_conflict_do_update(
-                        index_elements=["domain_id", "number", "service"],
-                        set_={"params": document},
-                    )
-                )
-            else:
-                await conn.execute(
-                    mysql.insert(_activated)
-                    .values(**values, params=document)
-                    .on_duplicate_key_update(params=document)
-                )
+            await self._upsert(
+                conn,
+                _activated,
+                {**values, "params": document},
+                keys=["domain_id", "number", "service"],
+                refreshed={"params": document},
+            )
 
     @retry_on_conflict
     async def deactivate(self, domain: str, number: str, service: str) -> bool:

@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import mysql, sqlite
 
 from ssw.storage.errors import InvalidName, InvalidValue
 from ssw.storage.records import PropertyValue
@@ -65,19 +64,8 @@ class PropertyRepository(Repository):
             values: dict[str, Any] = {"section": section, "name": name, "value": dump_json(typed)}
             if domain is not None:
                 values["domain_id"] = await domain_id(conn, domain)
-            if self._db.dialect == "sqlite":
-                keys = ["section", "name"] if domain is None else ["domain_id", "section", "name"]
-                await conn.execute(
-                    sqlite.insert(table)
-                    .values(**values)
-                    .on_conflict_do_update(index_elements=keys, set_={"value": values["value"]})
-                )
-            else:
-                await conn.execute(
-                    mysql.insert(table)
-                    .values(**values)
-                    .on_duplicate_key_update(value=values["value"])
-                )
+            keys = ["section", "name"] if domain is None else ["domain_id", "section", "name"]
+            await self._upsert(conn, table, values, keys=keys, refreshed={"value": values["value"]})
         return typed
 
     async def get(self, domain: str | None, section: str, name: str) -> PropertyValue:

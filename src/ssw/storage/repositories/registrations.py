@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select
-from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ssw.storage.errors import InvalidValue, NotFound
@@ -175,16 +174,9 @@ class RegistrationRepository(Repository):
         for values in rows:
             values = {**values, "subscriber_id": subscriber, "updated_at": updated_at}
             refreshed = {k: v for k, v in values.items() if k not in ("aor", "contact")}
-            if self._db.dialect == "sqlite":
-                sqlite_stmt = sqlite.insert(_registrations).values(**values)
-                await conn.execute(
-                    sqlite_stmt.on_conflict_do_update(
-                        index_elements=["aor", "contact"], set_=refreshed
-                    )
-                )
-            else:
-                mysql_stmt = mysql.insert(_registrations).values(**values)
-                await conn.execute(mysql_stmt.on_duplicate_key_update(**refreshed))
+            await self._upsert(
+                conn, _registrations, values, keys=["aor", "contact"], refreshed=refreshed
+            )
 
     @retry_on_conflict
     async def remove(self, aor: str, contact: str | None = None) -> int:

@@ -5,7 +5,6 @@ Parsing and evaluating them is the routing engine's business."""
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import mysql, sqlite
 
 from ssw.storage.errors import InvalidValue, NotFound
 from ssw.storage.names import check_identifier
@@ -37,16 +36,9 @@ class RoutingContextRepository(Repository):
                 "imported_at": imported_at,
             }
             refreshed = {"xml": xml, "imported_at": imported_at}
-            if self._db.dialect == "sqlite":
-                await conn.execute(
-                    sqlite.insert(_contexts)
-                    .values(**values)
-                    .on_conflict_do_update(index_elements=["domain_id", "name"], set_=refreshed)
-                )
-            else:
-                await conn.execute(
-                    mysql.insert(_contexts).values(**values).on_duplicate_key_update(**refreshed)
-                )
+            await self._upsert(
+                conn, _contexts, values, keys=["domain_id", "name"], refreshed=refreshed
+            )
 
     async def find(self, domain: str, name: str) -> str | None:
         async with self._db.read() as conn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select
-from sqlalchemy.dialects import mysql, sqlite
 
 from ssw.storage.errors import InvalidValue, NotFound
 from ssw.storage.names import check_identifier
@@ -55,16 +54,9 @@ class AlarmRepository(Repository):
         }
         refreshed = {"severity": alarm.severity, "text": alarm.text}
         async with self._db.write() as conn:
-            if self._db.dialect == "sqlite":
-                await conn.execute(
-                    sqlite.insert(_alarms)
-                    .values(**values)
-                    .on_conflict_do_update(index_elements=["name", "source"], set_=refreshed)
-                )
-            else:
-                await conn.execute(
-                    mysql.insert(_alarms).values(**values).on_duplicate_key_update(**refreshed)
-                )
+            await self._upsert(
+                conn, _alarms, values, keys=["name", "source"], refreshed=refreshed
+            )
 
     @retry_on_conflict
     async def clear(self, name: str, source: str | None = None) -> int:
