@@ -25,6 +25,7 @@ __all__ = [
     "Repository",
     "domain_id",
     "dump_json",
+    "existing",
     "from_db_time",
     "inserted_id",
     "is_duplicate",
@@ -84,6 +85,7 @@ WRITE_ATTEMPTS = 8
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+_T = TypeVar("_T")
 
 
 def _is_conflict(error: DBAPIError) -> bool:
@@ -175,3 +177,10 @@ async def domain_id(conn: AsyncConnection, name: str, *, lock: bool = False) -> 
     if found is None:
         raise NotFound(f"domain {name!r} does not exist")
     return int(found)
+
+
+def existing(found: _T | None, missing: str) -> _T:
+    """What a `find` returned; NotFound with the message `missing` when it found nothing."""
+    if found is None:
+        raise NotFound(missing)
+    return found

@@ -11,6 +11,7 @@ from ssw.storage.records import Domain, SipGroup
 from ssw.storage.repositories.common import (
     Repository,
     domain_id,
+    existing,
     from_db_time,
     is_duplicate,
     retry_on_conflict,
@@ -47,10 +48,7 @@ class DomainRepository(Repository):
         return Domain(name, digitmap, from_db_time(created_at))
 
     async def get(self, name: str) -> Domain:
-        found = await self.find(name)
-        if found is None:
-            raise NotFound(f"domain {name!r} does not exist")
-        return found
+        return existing(await self.find(name), f"domain {name!r} does not exist")
 
     async def find(self, name: str) -> Domain | None:
         async with self._db.read() as conn:

@@ -17,6 +17,7 @@ from ssw.storage.repositories.common import (
     Repository,
     domain_id,
     dump_json,
+    existing,
     is_duplicate,
     load_json,
     retry_on_conflict,
@@ -84,10 +85,9 @@ class MediaProfileRepository(Repository):
         return None if row is None else _profile(domain, row)
 
     async def get(self, domain: str, name: str) -> MediaProfile:
-        found = await self.find(domain, name)
-        if found is None:
-            raise NotFound(f"media profile {name!r} does not exist in {domain!r}")
-        return found
+        return existing(
+            await self.find(domain, name), f"media profile {name!r} does not exist in {domain!r}"
+        )
 
     async def list(self, domain: str) -> list[MediaProfile]:
         async with self._db.read() as conn:
@@ -202,10 +202,9 @@ class TrunkRepository(Repository):
         return None if row is None else _trunk(domain, row)
 
     async def get(self, domain: str, name: str) -> Trunk:
-        found = await self.find(domain, name)
-        if found is None:
-            raise NotFound(f"trunk {name!r} does not exist in {domain!r}")
-        return found
+        return existing(
+            await self.find(domain, name), f"trunk {name!r} does not exist in {domain!r}"
+        )
 
     async def list(self, domain: str) -> list[Trunk]:
         async with self._db.read() as conn:

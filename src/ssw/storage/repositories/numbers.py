@@ -17,6 +17,7 @@ from ssw.storage.repositories.common import (
     Repository,
     domain_id,
     dump_json,
+    existing,
     load_json,
     retry_on_conflict,
 )
@@ -97,10 +98,7 @@ class AliasRepository(Repository):
         return None if row is None else _alias(domain, row)
 
     async def get(self, domain: str, number: str) -> Alias:
-        found = await self.find(domain, number)
-        if found is None:
-            raise NotFound(f"alias {number}@{domain} does not exist")
-        return found
+        return existing(await self.find(domain, number), f"alias {number}@{domain} does not exist")
 
     async def list(self, domain: str, *, iface: str | None = None) -> list[Alias]:
         async with self._db.read() as conn:

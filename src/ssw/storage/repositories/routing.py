@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 
 from ssw.storage.errors import InvalidValue, NotFound
 from ssw.storage.names import check_identifier
-from ssw.storage.repositories.common import Repository, domain_id, retry_on_conflict
+from ssw.storage.repositories.common import Repository, domain_id, existing, retry_on_conflict
 from ssw.storage.tables import RoutingContextRow, table_of
 
 __all__ = ["RoutingContextRepository"]
@@ -51,10 +51,9 @@ class RoutingContextRepository(Repository):
         return None if found is None else str(found)
 
     async def get(self, domain: str, name: str) -> str:
-        found = await self.find(domain, name)
-        if found is None:
-            raise NotFound(f"routing context {name!r} does not exist in {domain!r}")
-        return found
+        return existing(
+            await self.find(domain, name), f"routing context {name!r} does not exist in {domain!r}"
+        )
 
     async def list(self, domain: str) -> dict[str, str]:
         """Context name -> XML, by name."""

@@ -23,6 +23,7 @@ from ssw.storage.repositories.common import (
     Repository,
     domain_id,
     dump_json,
+    existing,
     from_db_time,
     is_duplicate,
     load_json,
@@ -327,10 +328,9 @@ class SubscriberRepository(Repository):
         return None if row is None else _record(row)
 
     async def get(self, domain: str, number: str) -> Subscriber:
-        found = await self.find(domain, number)
-        if found is None:
-            raise NotFound(f"subscriber {number}@{domain} does not exist")
-        return found
+        return existing(
+            await self.find(domain, number), f"subscriber {number}@{domain} does not exist"
+        )
 
     async def find_by_login(self, domain: str, login: str) -> Subscriber | None:
         """The subscriber whose digest user name in realm `domain` is `login`."""

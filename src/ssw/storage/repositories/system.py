@@ -54,9 +54,7 @@ class AlarmRepository(Repository):
         }
         refreshed = {"severity": alarm.severity, "text": alarm.text}
         async with self._db.write() as conn:
-            await self._upsert(
-                conn, _alarms, values, keys=["name", "source"], refreshed=refreshed
-            )
+            await self._upsert(conn, _alarms, values, keys=["name", "source"], refreshed=refreshed)
 
     @retry_on_conflict
     async def clear(self, name: str, source: str | None = None) -> int:

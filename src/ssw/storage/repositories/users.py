@@ -21,6 +21,7 @@ from ssw.storage.records import User
 from ssw.storage.repositories.common import (
     Repository,
     dump_json,
+    existing,
     from_db_time,
     inserted_id,
     is_duplicate,
@@ -147,10 +148,7 @@ class UserRepository(Repository):
         return None if row is None else _record(row)
 
     async def get(self, name: str) -> User:
-        found = await self.find(name)
-        if found is None:
-            raise NotFound(f"user {name!r} does not exist")
-        return found
+        return existing(await self.find(name), f"user {name!r} does not exist")
 
     async def list(self) -> list[User]:
         async with self._db.read() as conn:
