@@ -70,6 +70,15 @@ def _iface_address(domain: str, args: Arguments) -> tuple[str, str]:
     return numbers[0], f"{numbers[0]}@{domain}"
 
 
+async def _clean_property(ctx: CommandContext, domain: str, args: Arguments) -> CommandResult:
+    """Return a property of the alias of `address` to its default (nothing to do without one)."""
+    found = await storage(ctx).aliases.find(domain, args["address"])
+    if found is not None:
+        await storage(ctx).aliases.set(_with_property(found, args["property"], None))
+    publish(ctx, "alias", domain, [args["address"]])
+    return CommandResult(f"successfully cleaned: {args['property']}")
+
+
 def _affected(prop: str, count: int) -> str:
     """ECSS's report of an alias change (scripts look for "affected by settings property")."""
     return f"successfully changed: {prop}\n{count} alias(es) affected by settings property {prop}"
@@ -128,11 +137,7 @@ def register(registry: Registry) -> None:
     async def clean(ctx: CommandContext, args: Arguments) -> CommandResult:
         domain = await domain_of(ctx, args)
         _iface_address(domain, args)
-        found = await storage(ctx).aliases.find(domain, args["address"])
-        if found is not None:
-            await storage(ctx).aliases.set(_with_property(found, args["property"], None))
-        publish(ctx, "alias", domain, [args["address"]])
-        return CommandResult(f"successfully cleaned: {args['property']}")
+        return await _clean_property(ctx, domain, args)
 
     @registry.command(
         f"{base}/set-for-address",
@@ -155,11 +160,7 @@ def register(registry: Registry) -> None:
     )
     async def address_clean(ctx: CommandContext, args: Arguments) -> CommandResult:
         domain = await domain_of(ctx, args)
-        found = await storage(ctx).aliases.find(domain, args["address"])
-        if found is not None:
-            await storage(ctx).aliases.set(_with_property(found, args["property"], None))
-        publish(ctx, "alias", domain, [args["address"]])
-        return CommandResult(f"successfully cleaned: {args['property']}")
+        return await _clean_property(ctx, domain, args)
 
     @registry.command(
         f"{base}/set-for-iface",

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..args import Arg, Text, Words
+from ..args import Arg, Words
 from ..errors import CommandError
 from ..registry import Arguments, CommandContext, CommandResult, Registry, Role
-from .common import domain_of, publish, storage, table
+from .common import domain_of, entry_name_arg, no_entry, publish, storage, table
 
 __all__ = ["CDR_SECTION", "cdr_groups", "register"]
 
@@ -31,11 +31,7 @@ async def cdr_groups(store: Any, domain: str) -> dict[str, str]:
 
 def register(registry: Registry) -> None:
     base = "/domain/<D>/cdr"
-    group = Arg(
-        "group",
-        Text(pattern=r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}", what="CDR group"),
-        "the CDR group",
-    )
+    group = entry_name_arg("group", "CDR group", "the CDR group")
 
     @registry.command(
         f"{base}/add_cdr_group",
@@ -72,7 +68,7 @@ def register(registry: Registry) -> None:
     async def remove_group(ctx: CommandContext, args: Arguments) -> CommandResult:
         domain = await domain_of(ctx, args)
         if not await storage(ctx).kv.clean(domain, CDR_SECTION, args["group"]):
-            raise CommandError(f"no CDR group {args['group']!r} in {domain!r}", cause="not_found")
+            raise no_entry("CDR group", args["group"], domain)
         publish(ctx, "cdr", domain, [args["group"]])
         return CommandResult(f"CDR group {args['group']} removed")
 

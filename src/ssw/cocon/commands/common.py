@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..args import AddressSet
+from ..args import AddressSet, Arg, Text
 from ..errors import CommandError
 from ..registry import Arguments, CommandContext
 from ..services import Change, CoconServices
 
 __all__ = [
+    "aligned_fields",
     "domain_of",
+    "entry_name_arg",
+    "existing_domain",
     "format_value",
+    "no_entry",
     "numbers_in",
     "publish",
     "services",
@@ -33,12 +37,27 @@ def storage(ctx: CommandContext) -> Any:
     return store
 
 
-async def domain_of(ctx: CommandContext, args: Arguments) -> str:
-    """The `<D>` of the path, after checking that the domain exists."""
-    name = args.path["D"]
+async def existing_domain(ctx: CommandContext, name: str) -> str:
+    """`name`, after checking that the domain exists."""
     if not await storage(ctx).domains.exists(name):
         raise CommandError(f"domain {name!r} does not exist", cause="no_such_domain")
     return name
+
+
+async def domain_of(ctx: CommandContext, args: Arguments) -> str:
+    """The `<D>` of the path, after checking that the domain exists."""
+    return await existing_domain(ctx, args.path["D"])
+
+
+def entry_name_arg(name: str, what: str, help_text: str) -> Arg:
+    """An argument naming an entry of a domain (a CDR group, a routing context): a letter,
+    digit or `_`, then up to 63 of those, `.` or `-`."""
+    return Arg(name, Text(pattern=r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}", what=what), help_text)
+
+
+def no_entry(what: str, name: str, domain: str) -> CommandError:
+    """The error for an entry of a domain that is not there."""
+    return CommandError(f"no {what} {name!r} in {domain!r}", cause="not_found")
 
 
 def numbers_in(address: AddressSet, domain: str) -> tuple[str, ...]:
@@ -65,6 +84,13 @@ def format_value(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k} = {format_value(v)}" for k, v in value.items())
     return str(value)
+
+
+def aligned_fields(rows: Iterable[tuple[str, str]]) -> str:
+    """`name : value` lines, the names padded to the longest."""
+    rows = list(rows)
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name.ljust(width)} : {value}" for name, value in rows)
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

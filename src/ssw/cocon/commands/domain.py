@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..args import Arg, Flag, Text
 from ..errors import CommandError
 from ..registry import Arguments, CommandContext, CommandResult, Registry, Role
-from .common import domain_of, publish, storage, table
+from .common import aligned_fields, domain_of, existing_domain, publish, storage, table
 
 __all__ = ["register"]
 
@@ -61,11 +61,8 @@ def register(registry: Registry) -> None:
         http_name="domain_remove",
     )
     async def remove(ctx: CommandContext, args: Arguments) -> CommandResult:
-        name = args["domain"]
-        store = storage(ctx)
-        if not await store.domains.exists(name):
-            raise CommandError(f"domain {name!r} does not exist", cause="no_such_domain")
-        await store.domains.remove(name)
+        name = await existing_domain(ctx, args["domain"])
+        await storage(ctx).domains.remove(name)
         publish(ctx, "domain", name)
         return CommandResult(f"Domain {name} removed", {"domain": name})
 
@@ -91,9 +88,8 @@ def register(registry: Registry) -> None:
             ("Subscribers", str(count)),
             ("SIP groups", ", ".join(groups) or "-"),
         ]
-        width = max(len(key) for key, _ in rows)
         return CommandResult(
-            "\n".join(f"{key.ljust(width)} : {value}" for key, value in rows),
+            aligned_fields(rows),
             {"domain": domain.name, "subscribers": count, "groups": groups},
         )
 

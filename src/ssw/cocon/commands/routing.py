@@ -17,10 +17,10 @@ import xml.etree.ElementTree as ElementTree
 import zlib
 from typing import Any
 
-from ..args import Arg, Flag, RawText, Text
+from ..args import Arg, Flag, RawText
 from ..errors import CommandError
 from ..registry import Arguments, CommandContext, CommandResult, Registry, Role
-from .common import domain_of, publish, storage
+from .common import domain_of, entry_name_arg, no_entry, publish, storage
 
 __all__ = ["ROUTING_SECTION", "decode_context", "encode_context", "register", "routing_contexts"]
 
@@ -92,11 +92,7 @@ def _document(args: Arguments) -> str:
 
 def register(registry: Registry) -> None:
     base = "/domain/<D>/routing"
-    context = Arg(
-        "context",
-        Text(pattern=r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}", what="context"),
-        "the routing context",
-    )
+    context = entry_name_arg("context", "context", "the routing context")
 
     @registry.command(
         f"{base}/.xbin/.import-context",
@@ -139,9 +135,7 @@ def register(registry: Registry) -> None:
         domain = await domain_of(ctx, args)
         contexts = await routing_contexts(storage(ctx), domain)
         if args["context"] not in contexts:
-            raise CommandError(
-                f"no routing context {args['context']!r} in {domain!r}", cause="not_found"
-            )
+            raise no_entry("routing context", args["context"], domain)
         return CommandResult(contexts[args["context"]], contexts[args["context"]])
 
     @registry.command(
@@ -154,8 +148,6 @@ def register(registry: Registry) -> None:
         domain = await domain_of(ctx, args)
         removed = await storage(ctx).kv.clean(domain, ROUTING_SECTION, args["context"])
         if not removed:
-            raise CommandError(
-                f"no routing context {args['context']!r} in {domain!r}", cause="not_found"
-            )
+            raise no_entry("routing context", args["context"], domain)
         publish(ctx, "routing", domain, [args["context"]])
         return CommandResult(f"Routing context {args['context']} deleted")

@@ -14,7 +14,16 @@ from typing import Any
 from ..args import AddressSet, Arg, Flag, Text, UserAddresses, Words
 from ..errors import CommandError
 from ..registry import Arguments, CommandContext, CommandResult, Registry, Role
-from .common import domain_of, format_value, numbers_in, publish, services, storage, table
+from .common import (
+    aligned_fields,
+    domain_of,
+    format_value,
+    numbers_in,
+    publish,
+    services,
+    storage,
+    table,
+)
 
 __all__ = ["register"]
 
@@ -60,6 +69,12 @@ def _span(numbers: tuple[str, ...], domain: str) -> str:
     return f"{numbers[0]}@{domain} .. {numbers[-1]}@{domain}"
 
 
+async def _selected(ctx: CommandContext, args: Arguments) -> tuple[str, list[Any]]:
+    """The path's domain and the subscribers its `group` and `address` arguments name."""
+    domain = await domain_of(ctx, args)
+    return domain, await _members(ctx, domain, args["group"], args["address"])
+
+
 async def _members(
     ctx: CommandContext, domain: str, group: str | None, address: AddressSet
 ) -> list[Any]:
@@ -100,8 +115,7 @@ def _describe(subscriber: Any, complete: bool, contacts: list[Any]) -> str:
     names = sorted(SUBSCRIBER_SETTINGS) if complete else sorted(subscriber.settings)
     for name in names:
         rows.append((name, format_value(subscriber.setting(name))))
-    width = max(len(key) for key, _ in rows)
-    lines = [f"{key.ljust(width)} : {value}" for key, value in rows]
+    lines = [aligned_fields(rows)]
     if not contacts:
         lines.append("Contacts list is empty")
     else:
@@ -219,8 +233,7 @@ def register(registry: Registry) -> None:
         http_name="sip_user_set",
     )
     async def set_parameter(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        members = await _members(ctx, domain, args["group"], args["address"])
+        domain, members = await _selected(ctx, args)
         param, value = args["param"], " ".join(args["value"])
         subscribers = storage(ctx).subscribers
         field = _DECLARE_PARAMETERS.get(param)
@@ -247,8 +260,7 @@ def register(registry: Registry) -> None:
         http_name="sip_user_clean",
     )
     async def clean(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        members = await _members(ctx, domain, args["group"], args["address"])
+        domain, members = await _selected(ctx, args)
         param = args["param"]
         for subscriber in members:
             await storage(ctx).subscribers.clean_setting(domain, subscriber.number, param)
@@ -264,8 +276,7 @@ def register(registry: Registry) -> None:
         http_name="sip_user_remove",
     )
     async def remove(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        members = await _members(ctx, domain, args["group"], args["address"])
+        domain, members = await _selected(ctx, args)
         numbers = [s.number for s in members]
         removed = await storage(ctx).subscribers.remove_many(domain, numbers)
         publish(ctx, "subscriber", domain, numbers)
@@ -278,8 +289,7 @@ def register(registry: Registry) -> None:
         http_name="sip_user_stop_registration",
     )
     async def stop_registration(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        members = await _members(ctx, domain, args["group"], args["address"])
+        domain, members = await _selected(ctx, args)
         dropped = 0
         for subscriber in members:
             dropped += await storage(ctx).registrations.remove(subscriber.address)
@@ -293,8 +303,7 @@ def register(registry: Registry) -> None:
         http_name="change_context",
     )
     async def change_context(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        members = await _members(ctx, domain, args["group"], args["address"])
+        domain, members = await _selected(ctx, args)
         for subscriber in members:
             await storage(ctx).subscribers.update(
                 domain, subscriber.number, routing_context=args["context"]

@@ -90,6 +90,12 @@ async def numbers_of(ctx: CommandContext, domain: str, selection: Selection) -> 
     return [s.number for s in await storage(ctx).subscribers.list(domain)]
 
 
+async def _domain_and_numbers(ctx: CommandContext, args: Arguments) -> tuple[str, list[str]]:
+    """The path's domain and the numbers of the `numbers` argument."""
+    domain = await domain_of(ctx, args)
+    return domain, await numbers_of(ctx, domain, args["numbers"])
+
+
 async def check_allowed(ctx: CommandContext, domain: str, names: list[str]) -> None:
     """Refuse services outside the domain's access list (when it has one)."""
     from .network import allowed_services
@@ -123,8 +129,7 @@ def register(registry: Registry) -> None:
         http_name="ss_enable",
     )
     async def enable(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        numbers = await numbers_of(ctx, domain, args["numbers"])
+        domain, numbers = await _domain_and_numbers(ctx, args)
         wanted = service_words(args["services"])
         if wanted == ("*",):
             from .network import allowed_services
@@ -146,8 +151,7 @@ def register(registry: Registry) -> None:
         http_name="ss_disable",
     )
     async def disable(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        numbers = await numbers_of(ctx, domain, args["numbers"])
+        domain, numbers = await _domain_and_numbers(ctx, args)
         wanted = service_words(args["services"])
         names = ["*"] if wanted == ("*",) else [service_name(s) for s in wanted]
         await storage(ctx).services.disable(domain, numbers, names)
@@ -166,8 +170,7 @@ def register(registry: Registry) -> None:
         http_name="ss_activate",
     )
     async def activate(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        numbers = await numbers_of(ctx, domain, args["numbers"])
+        domain, numbers = await _domain_and_numbers(ctx, args)
         service = service_name(args["service"])
         params = typed_parameters(service, dict(args.get("params", {})))
         for number in numbers:
@@ -183,8 +186,7 @@ def register(registry: Registry) -> None:
         http_name="ss_deactivate",
     )
     async def deactivate(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        numbers = await numbers_of(ctx, domain, args["numbers"])
+        domain, numbers = await _domain_and_numbers(ctx, args)
         service = service_name(args["service"])
         changed = 0
         for number in numbers:

@@ -10,7 +10,7 @@ from ssw import __version__
 
 from ..cluster import render_check_services, render_nodes_info
 from ..registry import Arguments, CommandContext, CommandResult, Registry, Role
-from .common import services
+from .common import aligned_fields, services
 
 __all__ = ["register"]
 
@@ -73,9 +73,7 @@ def register(registry: Registry) -> None:
             ("Nodes", f"{running} of {len(nodes)} running"),
             ("Active alarms", str(len(alarms))),
         ]
-        width = max(len(name) for name, _ in rows)
-        text = "\n".join(f"{name.ljust(width)} : {value}" for name, value in rows)
-        return CommandResult(text, dict(rows))
+        return CommandResult(aligned_fields(rows), dict(rows))
 
     @registry.command(
         "/cluster/mediator/md1/alarms/list",

@@ -52,6 +52,13 @@ async def _trunk(ctx: CommandContext, domain: str, group: str, name: str) -> Any
     return trunk
 
 
+async def _domain_of_trunk(ctx: CommandContext, args: Arguments) -> str:
+    """The path's domain, after checking that it has the trunk the arguments name."""
+    domain = await domain_of(ctx, args)
+    await _trunk(ctx, domain, args["trunk_group"], args["name"])
+    return domain
+
+
 def _rows(trunks: list[Any]) -> list[tuple[Any, ...]]:
     return [
         (
@@ -130,8 +137,7 @@ def register(registry: Registry) -> None:
         return CommandResult(table(header, _rows(found)), data)
 
     async def _block(ctx: CommandContext, args: Arguments, blocked: bool) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        await _trunk(ctx, domain, args["trunk_group"], args["name"])
+        domain = await _domain_of_trunk(ctx, args)
         await storage(ctx).trunks.set_blocked(domain, args["name"], blocked)
         publish(ctx, "trunk", domain, [args["name"]])
         return CommandResult(f"Trunk {args['name']} {'blocked' if blocked else 'unblocked'}")
@@ -163,8 +169,7 @@ def register(registry: Registry) -> None:
         http_name="trunk_sip_set",
     )
     async def set_setting(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        await _trunk(ctx, domain, args["trunk_group"], args["name"])
+        domain = await _domain_of_trunk(ctx, args)
         value: Any = typed_parameters("", {"v": " ".join(args["value"])})["v"]
         await storage(ctx).trunks.set_setting(domain, args["name"], args["param"], value)
         publish(ctx, "trunk", domain, [args["name"]])
@@ -179,8 +184,7 @@ def register(registry: Registry) -> None:
         http_name="trunk_sip_remove",
     )
     async def remove(ctx: CommandContext, args: Arguments) -> CommandResult:
-        domain = await domain_of(ctx, args)
-        await _trunk(ctx, domain, args["trunk_group"], args["name"])
+        domain = await _domain_of_trunk(ctx, args)
         await storage(ctx).trunks.remove(domain, args["name"])
         publish(ctx, "trunk", domain, [args["name"]])
         return CommandResult(f"Trunk {args['name']} removed")
