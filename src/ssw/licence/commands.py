@@ -15,6 +15,8 @@ refusal's cause (``bad_signature``, ``wrong_hostname``, ...) for the http_termin
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from ssw.cocon.alarms import AlarmBoard, Severity
 from ssw.cocon.args import Arg, Flag, Text
 from ssw.cocon.errors import CommandError
@@ -55,8 +57,13 @@ def _licence(ctx: CommandContext, args: Arguments) -> LicenceService:
     return service
 
 
-def _refused(exc: LicenceError) -> CommandError:
-    return CommandError(str(exc), cause=exc.cause)
+async def _unless_refused(step: Awaitable[str]) -> str:
+    """The text of a console step; a refused passport or licence becomes a command error
+    carrying the refusal's cause."""
+    try:
+        return await step
+    except LicenceError as exc:
+        raise CommandError(str(exc), cause=exc.cause) from None
 
 
 def register(registry: Registry) -> None:
@@ -71,10 +78,7 @@ def register(registry: Registry) -> None:
     )
     async def set_passport(ctx: CommandContext, args: Arguments) -> CommandResult:
         service = _licence(ctx, args)
-        try:
-            text = await console.set_passport(service, args["passport"])
-        except LicenceError as exc:
-            raise _refused(exc) from None
+        text = await _unless_refused(console.set_passport(service, args["passport"]))
         return CommandResult(text, {"ssw_id": service.manager.passport.ssw_id}
                              if service.manager.passport else None)
 
@@ -91,17 +95,14 @@ def register(registry: Registry) -> None:
     )
     async def add(ctx: CommandContext, args: Arguments) -> CommandResult:
         service = _licence(ctx, args)
-        try:
-            text = await console.add_licence(
-                service,
-                args["licence"],
-                force=args.flag("force"),
-                no_diff=args.flag("no-diff"),
-                confirm=ctx.confirm,
-            )
-        except LicenceError as exc:
-            raise _refused(exc) from None
-        return CommandResult(text)
+        step = console.add_licence(
+            service,
+            args["licence"],
+            force=args.flag("force"),
+            no_diff=args.flag("no-diff"),
+            confirm=ctx.confirm,
+        )
+        return CommandResult(await _unless_refused(step))
 
     @registry.command(
         f"{LICENCE_DIR}/current-limits",
@@ -139,13 +140,10 @@ def register(registry: Registry) -> None:
     )
     async def remove(ctx: CommandContext, args: Arguments) -> CommandResult:
         service = _licence(ctx, args)
-        try:
-            text = await console.remove_licence(
-                service, args["id"], force=args.flag("force"), confirm=ctx.confirm
-            )
-        except LicenceError as exc:
-            raise _refused(exc) from None
-        return CommandResult(text)
+        step = console.remove_licence(
+            service, args["id"], force=args.flag("force"), confirm=ctx.confirm
+        )
+        return CommandResult(await _unless_refused(step))
 
     @registry.command(
         f"{LICENCE_DIR}/token",
