@@ -7,7 +7,7 @@ from typing import Any
 
 from ..args import AddressSet, Arg, Text
 from ..errors import CommandError
-from ..registry import Arguments, CommandContext
+from ..registry import Arguments, CommandContext, Handler, Registry, Role
 from ..services import Change, CoconServices
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "no_entry",
     "numbers_in",
     "publish",
+    "register_set_clean_info",
     "services",
     "storage",
     "table",
@@ -72,6 +73,37 @@ def numbers_in(address: AddressSet, domain: str) -> tuple[str, ...]:
 
 def publish(ctx: CommandContext, kind: str, domain: str | None, keys: Iterable[str] = ()) -> None:
     services(ctx).changes.publish(Change(kind, domain, tuple(keys)))
+
+
+def register_set_clean_info(
+    registry: Registry,
+    directory: str,
+    *,
+    handlers: tuple[Handler, Handler, Handler],
+    helps: tuple[str, str, str],
+    name: Arg,
+    value: Arg,
+    info_args: tuple[Arg, ...] = (),
+) -> None:
+    """The `set <name> <value>`, `clean <name>` and (for viewers) `info` commands of a family
+    of named domain values under `directory`; their http names follow the directory
+    (`/domain/<D>/sip/network` -> `sip_network_set`, ...)."""
+    http = directory.removeprefix("/domain/<D>/").replace("/", "_")
+    set_value, clean, info = handlers
+    set_help, clean_help, info_help = helps
+    registry.command(
+        f"{directory}/set", help=set_help, args=(name, value), http_name=f"{http}_set"
+    )(set_value)
+    registry.command(
+        f"{directory}/clean", help=clean_help, args=(name,), http_name=f"{http}_clean"
+    )(clean)
+    registry.command(
+        f"{directory}/info",
+        help=info_help,
+        args=info_args,
+        role=Role.VIEWER,
+        http_name=f"{http}_info",
+    )(info)
 
 
 def format_value(value: Any) -> str:

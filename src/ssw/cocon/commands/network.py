@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..args import Arg, Choice, RawText, Text, Words
 from ..errors import CommandError
 from ..registry import Arguments, CommandContext, CommandResult, Registry, Role
-from .common import domain_of, format_value, publish, storage, table
+from .common import domain_of, format_value, publish, register_set_clean_info, storage, table
 
 __all__ = ["ACCESS_KEY", "ACCESS_SECTION", "allowed_services", "register"]
 
@@ -37,8 +37,6 @@ async def allowed_services(ctx: CommandContext, domain: str) -> frozenset[str] |
 
 
 def _register_raw(registry: Registry, directory: str, section: str, what: str) -> None:
-    http = directory.removeprefix("/domain/<D>/").replace("/", "_")
-
     async def set_value(ctx: CommandContext, args: Arguments) -> CommandResult:
         domain = await domain_of(ctx, args)
         await storage(ctx).kv.set(domain, section, args["name"], args["value"])
@@ -62,25 +60,19 @@ def _register_raw(registry: Registry, directory: str, section: str, what: str) -
         return CommandResult(table(("Name", "Value"), rows), values)
 
     name = Arg("name", Text(pattern=r"[A-Za-z0-9_.\-]{1,64}", what=f"{what} name"), "the name")
-    registry.command(
-        f"{directory}/set",
-        help=f"Set a {what} of the domain (the value as typed, to the end of the line)",
-        args=(name, Arg("value", RawText(), "the value")),
-        http_name=f"{http}_set",
-    )(set_value)
-    registry.command(
-        f"{directory}/clean",
-        help=f"Remove a {what} of the domain",
-        args=(name,),
-        http_name=f"{http}_clean",
-    )(clean)
-    registry.command(
-        f"{directory}/info",
-        help=f"Show the {what}s of the domain, or one of them",
-        args=(Arg("name", name.kind, "the name", optional=True),),
-        role=Role.VIEWER,
-        http_name=f"{http}_info",
-    )(info)
+    register_set_clean_info(
+        registry,
+        directory,
+        handlers=(set_value, clean, info),
+        helps=(
+            f"Set a {what} of the domain (the value as typed, to the end of the line)",
+            f"Remove a {what} of the domain",
+            f"Show the {what}s of the domain, or one of them",
+        ),
+        name=name,
+        value=Arg("value", RawText(), "the value"),
+        info_args=(Arg("name", name.kind, "the name", optional=True),),
+    )
 
 
 def _register_access_list(registry: Registry) -> None:

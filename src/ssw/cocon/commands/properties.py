@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from ..args import Arg, Text, Words
 from ..errors import CommandError
-from ..registry import Arguments, CommandContext, CommandResult, Registry, Role
-from .common import domain_of, format_value, publish, storage, table
+from ..registry import Arguments, CommandContext, CommandResult, Registry
+from .common import domain_of, format_value, publish, register_set_clean_info, storage, table
 
 __all__ = ["FAMILIES", "register"]
 
@@ -45,8 +45,6 @@ def _typed(section: str, name: str, words: tuple[str, ...]) -> object:
 
 
 def _register_family(registry: Registry, directory: str, section: str, what: str) -> None:
-    http_prefix = directory.removeprefix("/domain/<D>/").replace("/", "_")
-
     async def set_value(ctx: CommandContext, args: Arguments) -> CommandResult:
         domain = await domain_of(ctx, args)
         name = args["name"]
@@ -78,25 +76,18 @@ def _register_family(registry: Registry, directory: str, section: str, what: str
             return CommandResult(f"No {what}s set", {})
         return CommandResult(table(("Name", "Value", ""), rows), effective)
 
-    name_arg = Arg("name", Text(what=f"{what} name"), f"the {what}")
-    registry.command(
-        f"{directory}/set",
-        help=f"Set a {what} of the domain",
-        args=(name_arg, Arg("value", Words(), "the value")),
-        http_name=f"{http_prefix}_set",
-    )(set_value)
-    registry.command(
-        f"{directory}/clean",
-        help=f"Return a {what} of the domain to its default",
-        args=(name_arg,),
-        http_name=f"{http_prefix}_clean",
-    )(clean)
-    registry.command(
-        f"{directory}/info",
-        help=f"Show the {what}s of the domain (set and default)",
-        role=Role.VIEWER,
-        http_name=f"{http_prefix}_info",
-    )(info)
+    register_set_clean_info(
+        registry,
+        directory,
+        handlers=(set_value, clean, info),
+        helps=(
+            f"Set a {what} of the domain",
+            f"Return a {what} of the domain to its default",
+            f"Show the {what}s of the domain (set and default)",
+        ),
+        name=Arg("name", Text(what=f"{what} name"), f"the {what}"),
+        value=Arg("value", Words(), "the value"),
+    )
 
 
 def register(registry: Registry) -> None:
