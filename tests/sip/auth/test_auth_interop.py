@@ -6,17 +6,14 @@ verifies the answer; the peer's exit status and our `AuthResult` must both say s
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from peer_processes import free_udp_port, running
 
 from ssw.sip.auth import AuthResult, DigestCredentials, DigestServer
 
@@ -25,35 +22,6 @@ pytestmark = pytest.mark.e2e
 SECRET = b"interop-test-secret-0123456789"
 REALM = "pv.ssw3"
 PASSWORD = "123"
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def running(argv: list[str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def _headers(message: str) -> tuple[str, dict[str, list[str]]]:

@@ -6,17 +6,14 @@ A bare INVITE carrying `build_offer`'s SDP goes to the peer over loopback UDP; t
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from peer_processes import free_udp_port, running
 
 from ssw.sip.sdp import (
     Codec,
@@ -38,35 +35,6 @@ CAPABILITIES = MediaCapabilities(
     ),
     ptime=20,
 )
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def running(argv: list[str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 class Caller:
@@ -173,7 +141,7 @@ def test_baresip_answers_our_offer(tmp_path: Path, caller_socket: socket.socket)
         "ausrc_channels\t\t2\nauplay_channels\t\t2\n"
     )
     offer = our_offer()
-    with running(["baresip", "-f", str(tmp_path)], tmp_path):
+    with running(["baresip", "-f", str(tmp_path)], tmp_path, stop_timeout=3):
         answer = Caller(caller_socket, port).call(offer)
     (stream,) = negotiate(offer, answer)
     assert stream.accepted
@@ -188,7 +156,7 @@ def test_sipp_uas_answers_our_offer(tmp_path: Path, caller_socket: socket.socket
     argv = ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-nostdin"]
     argv += ["-mp", str(free_udp_port())]
     offer = our_offer()
-    with running(argv, tmp_path) as sipp:
+    with running(argv, tmp_path, stop_timeout=3) as sipp:
         answer = Caller(caller_socket, port).call(offer)
         assert sipp.wait(timeout=10) == 0
     (stream,) = negotiate(offer, answer)
