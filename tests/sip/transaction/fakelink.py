@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 
 from ssw.sip.address import Address
 from ssw.sip.message import Request, Response, make_response, parse_message
-from ssw.sip.transaction import Event, Outgoing, TransactionLayer
+from ssw.sip.transaction import (
+    Event,
+    Outgoing,
+    RequestReceived,
+    ServerTransaction,
+    TransactionLayer,
+)
 
 ALICE = Address("udp", "192.0.2.10", 5060)
 BOB = Address("udp", "192.0.2.20", 5060)
@@ -59,6 +65,13 @@ def drain(layer: TransactionLayer) -> list[Event]:
     while (event := layer.next_event()) is not None:
         events.append(event)
     return events
+
+
+def server_transaction(layer: TransactionLayer) -> ServerTransaction:
+    """The one server transaction the layer reports (its events are drained)."""
+    events = [e for e in drain(layer) if isinstance(e, RequestReceived)]
+    assert len(events) == 1
+    return events[0].transaction
 
 
 @dataclass

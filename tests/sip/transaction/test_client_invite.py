@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from fakelink import BOB, Link, Sent, answer, drain, make_request
+from fakelink import BOB, Link, Sent, answer, drain, make_request, server_transaction
 
 from ssw.sip.address import Address
 from ssw.sip.message import Request
 from ssw.sip.transaction import (
-    RequestReceived,
     ResponseReceived,
-    ServerTransaction,
     State,
     TimerConfig,
     TransactionLayer,
     TransactionTerminated,
     TransactionTimeout,
 )
-
-
-def _server_transaction(layer: TransactionLayer) -> ServerTransaction:
-    events = [e for e in drain(layer) if isinstance(e, RequestReceived)]
-    assert len(events) == 1
-    return events[0].transaction
 
 
 def test_timer_a_doubles_without_bound_until_timer_b(link: Link) -> None:
@@ -66,7 +58,7 @@ def test_reliable_transport_sends_once_and_times_out_on_b() -> None:
 def test_provisional_stops_retransmission_and_timer_b(link: Link) -> None:
     client = link.a.send_request(make_request(), BOB, 0.0)
     link.flush()
-    server = _server_transaction(link.b)
+    server = server_transaction(link.b)
     link.b.send_response(server, answer(server.request, 180), 0.0)
     link.run_until(100.0)
     assert client.state is State.PROCEEDING  # waits for the final response indefinitely
@@ -92,7 +84,7 @@ def test_non_2xx_is_acked_and_retransmissions_absorbed_until_timer_d(link: Link)
     link.drop = lose_two_acks
     client = link.a.send_request(make_request(), BOB, 0.0)
     link.flush()
-    server = _server_transaction(link.b)
+    server = server_transaction(link.b)
     link.b.send_response(server, answer(server.request, 486), 0.0)
     link.flush()
     assert client.state is State.COMPLETED
@@ -112,7 +104,7 @@ def test_ack_for_non_2xx_is_built_per_17_1_1_3(link: Link) -> None:
     invite = make_request(extra="Route: <sip:proxy.example.com;lr>\r\n")
     client = link.a.send_request(invite, BOB, 0.0)
     link.flush()
-    server = _server_transaction(link.b)
+    server = server_transaction(link.b)
     link.b.send_response(server, answer(server.request, 603), 0.0)
     link.flush()
     ack = client.ack
@@ -134,7 +126,7 @@ def test_timer_d_is_zero_over_a_reliable_transport() -> None:
     link = Link(a, b, a_addr=alice, b_addr=bob)
     client = a.send_request(make_request(transport="TCP"), bob, 0.0)
     link.flush()
-    server = _server_transaction(b)
+    server = server_transaction(b)
     b.send_response(server, answer(server.request, 404), 0.0)
     link.flush()
     assert client.state is State.TERMINATED
@@ -147,7 +139,7 @@ def test_timer_d_is_zero_over_a_reliable_transport() -> None:
 def test_accepted_passes_2xx_retransmissions_to_the_tu_until_timer_m(link: Link) -> None:
     client = link.a.send_request(make_request(), BOB, 0.0)
     link.flush()
-    server = _server_transaction(link.b)
+    server = server_transaction(link.b)
     ok = answer(server.request, 200)
     link.b.send_response(server, ok, 0.0)
     link.flush()

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from fakelink import BOB, Link, answer, drain, make_request
+from fakelink import BOB, Link, answer, drain, make_request, server_transaction
 
 from ssw.sip.address import Address
 from ssw.sip.transaction import (
-    RequestReceived,
     ResponseReceived,
-    ServerTransaction,
     State,
     TransactionLayer,
     TransactionTerminated,
     TransactionTimeout,
 )
-
-
-def _server_transaction(layer: TransactionLayer) -> ServerTransaction:
-    events = [e for e in drain(layer) if isinstance(e, RequestReceived)]
-    assert len(events) == 1
-    return events[0].transaction
 
 
 def test_timer_e_doubles_up_to_t2_until_timer_f(link: Link) -> None:
@@ -47,7 +39,7 @@ def test_timer_e_doubles_up_to_t2_until_timer_f(link: Link) -> None:
 def test_proceeding_retransmits_every_t2(link: Link) -> None:
     client = link.a.send_request(make_request("REGISTER"), BOB, 0.0)
     link.flush()
-    server = _server_transaction(link.b)
+    server = server_transaction(link.b)
     link.now = 0.2
     link.b.send_response(server, answer(server.request, 100, to_tag=None), 0.2)
     link.flush()
@@ -66,7 +58,7 @@ def test_proceeding_retransmits_every_t2(link: Link) -> None:
 def test_timer_k_absorbs_response_retransmissions(link: Link) -> None:
     client = link.a.send_request(make_request("BYE", to_tag="bob-tag", cseq=2), BOB, 0.0)
     link.flush()
-    server = _server_transaction(link.b)
+    server = server_transaction(link.b)
     ok = answer(server.request, 200)
     link.b.send_response(server, ok, 0.0)
     link.flush()

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from fakelink import ALICE, BOB, Link, answer, drain, make_request, request_bytes
+from fakelink import (
+    ALICE,
+    BOB,
+    Link,
+    answer,
+    drain,
+    make_request,
+    request_bytes,
+    server_transaction,
+)
 
 from ssw.sip.address import Address
 from ssw.sip.message import parse_message
 from ssw.sip.transaction import (
     AckReceived,
     InviteServerTransaction,
-    RequestReceived,
-    ServerTransaction,
     State,
     TransactionLayer,
     TransactionStateError,
@@ -20,18 +27,12 @@ from ssw.sip.transaction import (
 )
 
 
-def _server_transaction(layer: TransactionLayer) -> ServerTransaction:
-    events = [e for e in drain(layer) if isinstance(e, RequestReceived)]
-    assert len(events) == 1
-    return events[0].transaction
-
-
 def test_timer_g_doubles_up_to_t2_and_timer_h_gives_up(link: Link) -> None:
     # Every ACK is lost: the 486 is retransmitted on Timer G until Timer H (64*T1).
     link.drop = lambda sent: sent.start_line.startswith("ACK")
     link.a.send_request(make_request(), BOB, 0.0)
     link.flush()
-    server = _server_transaction(link.b)
+    server = server_transaction(link.b)
     link.now = 1.0
     link.b.send_response(server, answer(server.request, 486), 1.0)
     link.run_until(40.0)
@@ -59,7 +60,7 @@ def test_invite_retransmission_gets_the_last_response(link: Link) -> None:
     link.drop = lambda sent: sent.start_line.startswith("SIP/2.0 100")
     link.a.send_request(make_request(), BOB, 0.0)
     link.flush()
-    server = _server_transaction(link.b)
+    server = server_transaction(link.b)
     link.now = 0.1
     link.b.send_response(server, answer(server.request, 180), 0.1)
     link.drop = lambda sent: sent.start_line.startswith("SIP/2.0 180") and sent.time < 0.2
@@ -72,7 +73,7 @@ def test_invite_retransmission_gets_the_last_response(link: Link) -> None:
 def test_ack_confirms_and_timer_i_absorbs_ack_copies(link: Link) -> None:
     client = link.a.send_request(make_request(), BOB, 0.0)
     link.flush()
-    server = _server_transaction(link.b)
+    server = server_transaction(link.b)
     link.b.send_response(server, answer(server.request, 480), 0.0)
     link.flush()
     assert server.state is State.CONFIRMED
@@ -89,7 +90,7 @@ def test_ack_confirms_and_timer_i_absorbs_ack_copies(link: Link) -> None:
 def test_accepted_absorbs_invite_copies_and_passes_ack_until_timer_l(link: Link) -> None:
     link.a.send_request(make_request(), BOB, 0.0)
     link.flush()
-    server = _server_transaction(link.b)
+    server = server_transaction(link.b)
     ok = answer(server.request, 200)
     link.b.send_response(server, ok, 0.0)
     link.flush()
@@ -121,7 +122,7 @@ def test_100_trying_can_be_left_to_the_tu() -> None:
     layer = TransactionLayer(send_trying=False)
     layer.receive(make_request(), ALICE, 0.0)
     assert layer.data_to_send() == []
-    server = _server_transaction(layer)
+    server = server_transaction(layer)
     assert isinstance(server, InviteServerTransaction)
     assert server.state is State.PROCEEDING
 
@@ -132,7 +133,7 @@ def test_non_invite_server_discards_copies_in_trying_and_resends_final_until_j(
     layer = link.b
     request = make_request("OPTIONS")
     layer.receive(request, ALICE, 0.0)
-    server = _server_transaction(layer)
+    server = server_transaction(layer)
     layer.receive(make_request("OPTIONS"), ALICE, 0.5)  # Trying: discarded
     assert layer.data_to_send() == [] and drain(layer) == []
     layer.send_response(server, answer(request, 200), 1.0)
@@ -155,7 +156,7 @@ def test_non_invite_server_timer_j_is_zero_over_tcp() -> None:
     source = Address("tcp", "192.0.2.10", 40001)
     request = make_request("OPTIONS", transport="TCP")
     layer.receive(request, source, 0.0)
-    server = _server_transaction(layer)
+    server = server_transaction(layer)
     assert server.peer == source  # responses go back over the connection (§18.2.2)
     layer.send_response(server, answer(request, 200), 0.0)
     assert server.state is State.TERMINATED
@@ -168,7 +169,7 @@ def test_response_goes_to_the_rport_and_received_address() -> None:
     nat = Address("udp", "198.51.100.7", 31000)
     data = request_bytes("OPTIONS", sent_by="10.0.0.5:5060").replace(b"branch=", b"rport;branch=")
     layer.receive(parse_message(data), nat, 0.0)
-    server = _server_transaction(layer)
+    server = server_transaction(layer)
     assert server.request.top_via.params["received"] == "198.51.100.7"
     assert server.request.top_via.params["rport"] == "31000"
     layer.send_response(server, answer(server.request, 200), 0.0)
