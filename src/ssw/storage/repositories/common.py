@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import CursorResult, Table, select
+from sqlalchemy import CursorResult, Row, Table, select
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -53,6 +53,23 @@ class Repository:
 
     def _now(self) -> datetime:
         return to_db_time(self._clock(), "the clock")
+
+    async def _find_in_domain(
+        self, table: Table, domain: str, column: str, value: object
+    ) -> Row[Any] | None:
+        """The row of `table` in `domain` whose `column` is `value` (NotFound without the
+        domain)."""
+        async with self._db.read() as conn:
+            ident = await domain_id(conn, domain)
+            query = select(table).where(table.c.domain_id == ident, table.c[column] == value)
+            return (await conn.execute(query)).first()
+
+    async def _list_in_domain(self, table: Table, domain: str, order_by: str) -> list[Row[Any]]:
+        """The rows of `table` in `domain`, ordered by `order_by` (NotFound without the domain)."""
+        async with self._db.read() as conn:
+            ident = await domain_id(conn, domain)
+            query = select(table).where(table.c.domain_id == ident).order_by(table.c[order_by])
+            return list(await conn.execute(query))
 
     async def _upsert(
         self,

@@ -73,15 +73,7 @@ class MediaProfileRepository(Repository):
         return MediaProfile(domain, name, tuple(listed), dict(properties or {}))
 
     async def find(self, domain: str, name: str) -> MediaProfile | None:
-        async with self._db.read() as conn:
-            ident = await domain_id(conn, domain)
-            row = (
-                await conn.execute(
-                    select(_profiles).where(
-                        _profiles.c.domain_id == ident, _profiles.c.name == name
-                    )
-                )
-            ).first()
+        row = await self._find_in_domain(_profiles, domain, "name", name)
         return None if row is None else _profile(domain, row)
 
     async def get(self, domain: str, name: str) -> MediaProfile:
@@ -90,12 +82,7 @@ class MediaProfileRepository(Repository):
         )
 
     async def list(self, domain: str) -> list[MediaProfile]:
-        async with self._db.read() as conn:
-            ident = await domain_id(conn, domain)
-            rows = await conn.execute(
-                select(_profiles).where(_profiles.c.domain_id == ident).order_by(_profiles.c.name)
-            )
-            return [_profile(domain, r) for r in rows]
+        return [_profile(domain, r) for r in await self._list_in_domain(_profiles, domain, "name")]
 
     async def add_codecs(self, domain: str, name: str, codecs: Iterable[str]) -> MediaProfile:
         """Append codecs not yet in the profile, keeping the order of preference."""
@@ -192,13 +179,7 @@ class TrunkRepository(Repository):
         return trunk
 
     async def find(self, domain: str, name: str) -> Trunk | None:
-        async with self._db.read() as conn:
-            ident = await domain_id(conn, domain)
-            row = (
-                await conn.execute(
-                    select(_trunks).where(_trunks.c.domain_id == ident, _trunks.c.name == name)
-                )
-            ).first()
+        row = await self._find_in_domain(_trunks, domain, "name", name)
         return None if row is None else _trunk(domain, row)
 
     async def get(self, domain: str, name: str) -> Trunk:
@@ -207,12 +188,7 @@ class TrunkRepository(Repository):
         )
 
     async def list(self, domain: str) -> list[Trunk]:
-        async with self._db.read() as conn:
-            ident = await domain_id(conn, domain)
-            rows = await conn.execute(
-                select(_trunks).where(_trunks.c.domain_id == ident).order_by(_trunks.c.name)
-            )
-            return [_trunk(domain, r) for r in rows]
+        return [_trunk(domain, r) for r in await self._list_in_domain(_trunks, domain, "name")]
 
     async def set_blocked(self, domain: str, name: str, blocked: bool) -> Trunk:
         """``trunk/sip/block|unblock``."""

@@ -86,15 +86,7 @@ class AliasRepository(Repository):
         return alias
 
     async def find(self, domain: str, number: str) -> Alias | None:
-        async with self._db.read() as conn:
-            ident = await domain_id(conn, domain)
-            row = (
-                await conn.execute(
-                    select(_aliases).where(
-                        _aliases.c.domain_id == ident, _aliases.c.number == number
-                    )
-                )
-            ).first()
+        row = await self._find_in_domain(_aliases, domain, "number", number)
         return None if row is None else _alias(domain, row)
 
     async def get(self, domain: str, number: str) -> Alias:
