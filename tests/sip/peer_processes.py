@@ -1,5 +1,6 @@
-"""Real SIP peers (SIPp, baresip) for the interop tests: a free loopback port and a process
-that is stopped, with its whole process group, when the test is done."""
+"""Real SIP peers (SIPp, baresip) for the interop tests: a free loopback port, our own
+loopback socket, and a process that is stopped, with its whole process group, when the test
+is done."""
 
 from __future__ import annotations
 
@@ -17,6 +18,18 @@ def free_udp_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+@contextmanager
+def loopback_udp_socket() -> Iterator[socket.socket]:
+    """A UDP socket on 127.0.0.1 (a free port) that waits 0.2 s in each receive."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    try:
+        yield sock
+    finally:
+        sock.close()
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peer_processes import free_udp_port, running
+from peer_processes import free_udp_port, loopback_udp_socket, running
 
 from ssw.sip.auth import AuthResult, DigestCredentials, DigestServer
 
@@ -88,13 +88,8 @@ def serve_registration(
 
 @pytest.fixture
 def registrar_socket() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    try:
+    with loopback_udp_socket() as sock:
         yield sock
-    finally:
-        sock.close()
 
 
 needs_sipp = pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp is not installed")

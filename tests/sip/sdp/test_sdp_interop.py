@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from peer_processes import free_udp_port, running
+from peer_processes import free_udp_port, loopback_udp_socket, running
 
 from ssw.sip.sdp import (
     Codec,
@@ -109,13 +109,8 @@ class Caller:
 
 @pytest.fixture
 def caller_socket() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    try:
+    with loopback_udp_socket() as sock:
         yield sock
-    finally:
-        sock.close()
 
 
 def our_offer() -> SessionDescription:
