@@ -5,10 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import paramiko
+
 from ssw.cocon.console import Console
 from ssw.cocon.executor import AuditEntry
 from ssw.cocon.registry import Role
 from ssw.cocon.session import ConsoleSession
+
+
+def ssh_client(
+    port: int, *, username: str = "admin", password: str = "password"
+) -> paramiko.SSHClient:
+    """An SSH client logged in to the console on 127.0.0.1:`port` (host key not checked)."""
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client.connect(
+        "127.0.0.1",
+        port=port,
+        username=username,
+        password=password,
+        look_for_keys=False,
+        allow_agent=False,
+        timeout=10,
+    )
+    return client
 
 
 class CollectingIO:

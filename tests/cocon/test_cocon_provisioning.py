@@ -8,8 +8,8 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import paramiko
 import pytest
+from cocon_helpers import ssh_client
 
 from ssw.cocon.server import CoconConfig, CoconServer
 from ssw.core.registrar import Registrar, RegistrarConfig
@@ -35,17 +35,7 @@ async def server(tmp_path: Path) -> AsyncIterator[CoconServer]:
 
 
 def _exec(port: int, command: str) -> str:
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect(
-        "127.0.0.1",
-        port=port,
-        username="admin",
-        password="password",
-        look_for_keys=False,
-        allow_agent=False,
-        timeout=10,
-    )
+    client = ssh_client(port)
     try:
         _, stdout, _ = client.exec_command(command, timeout=120)
         return stdout.read().decode()

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import paramiko
 import pytest
+from cocon_helpers import ssh_client
 
 from ssw.cocon.server import CoconConfig, CoconServer
 from ssw.storage.storage import Storage
@@ -33,24 +34,9 @@ async def server(tmp_path: Path) -> AsyncIterator[CoconServer]:
         await storage.close()
 
 
-def _client(port: int, password: str = "password") -> paramiko.SSHClient:
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect(
-        "127.0.0.1",
-        port=port,
-        username="admin",
-        password=password,
-        look_for_keys=False,
-        allow_agent=False,
-        timeout=10,
-    )
-    return client
-
-
 def _shell(port: int, lines: list[str]) -> str:
     """What an ECSS script does: open a shell, send every line, end with exit, read it all."""
-    client = _client(port)
+    client = ssh_client(port)
     try:
         channel = client.invoke_shell(width=200)
         channel.settimeout(60)
@@ -64,7 +50,7 @@ def _shell(port: int, lines: list[str]) -> str:
 
 
 def _exec(port: int, command: str) -> tuple[str, int]:
-    client = _client(port)
+    client = ssh_client(port)
     try:
         _, stdout, _ = client.exec_command(command, timeout=60)
         output = stdout.read().decode()
@@ -134,8 +120,8 @@ async def test_default_password_alarm_until_changed(server: CoconServer) -> None
     )
     assert changed == "Password of admin changed\n"
     with pytest.raises(paramiko.AuthenticationException):
-        await asyncio.to_thread(_client, server.ssh_port, "password")
-    client = await asyncio.to_thread(_client, server.ssh_port, "s3cret-enough")
+        await asyncio.to_thread(ssh_client, server.ssh_port, password="password")
+    client = await asyncio.to_thread(ssh_client, server.ssh_port, password="s3cret-enough")
     client.close()
     assert not server.services.alarms.is_active("default_password")
 
@@ -204,7 +190,7 @@ async def test_http_terminal(server: CoconServer) -> None:
 
 def _keystrokes(port: int, keys: list[str]) -> str:
     """Type keys into an interactive shell, one burst at a time, and return the screen text."""
-    client = _client(port)
+    client = ssh_client(port)
     try:
         channel = client.invoke_shell(width=200)
         channel.settimeout(10)
@@ -243,16 +229,7 @@ async def test_roles_limit_what_a_user_may_run(server: CoconServer) -> None:
     assert declared == "User watcher declared\n"
 
     def as_viewer(command: str) -> str:
-        client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        client.connect(
-            "127.0.0.1",
-            port=server.ssh_port,
-            username="watcher",
-            password="look-only-1",
-            look_for_keys=False,
-            allow_agent=False,
-        )
+        client = ssh_client(server.ssh_port, username="watcher", password="look-only-1")
         try:
             _, stdout, _ = client.exec_command(command, timeout=30)
             return stdout.read().decode()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import paramiko
 import pytest
-from cocon_helpers import FakeUsers, MemoryAudit
+from cocon_helpers import FakeUsers, MemoryAudit, ssh_client
 
 from ssw.cocon.args import Arg, Flag
 from ssw.cocon.auth import LoginGuard
@@ -50,18 +50,7 @@ class Harness:
     console: Console
 
     def client(self, password: str = "password") -> paramiko.SSHClient:
-        client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        client.connect(
-            "127.0.0.1",
-            port=self.server.port,
-            username="admin",
-            password=password,
-            look_for_keys=False,
-            allow_agent=False,
-            timeout=10,
-        )
-        return client
+        return ssh_client(self.server.port, password=password)
 
 
 @pytest.fixture
