@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import CursorResult, Row, Table, select
+from sqlalchemy import CursorResult, Row, Table, delete, select
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -70,6 +70,19 @@ class Repository:
             ident = await domain_id(conn, domain)
             query = select(table).where(table.c.domain_id == ident).order_by(table.c[order_by])
             return list(await conn.execute(query))
+
+    async def _remove_in_domain(
+        self, table: Table, domain: str, column: str, value: object, missing: str
+    ) -> None:
+        """Delete the row of `table` in `domain` whose `column` is `value`; NotFound with the
+        message `missing` when there is none."""
+        async with self._db.write() as conn:
+            ident = await domain_id(conn, domain)
+            result = await conn.execute(
+                delete(table).where(table.c.domain_id == ident, table.c[column] == value)
+            )
+            if result.rowcount == 0:
+                raise NotFound(missing)
 
     async def _upsert(
         self,

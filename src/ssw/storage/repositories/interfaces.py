@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -111,12 +111,8 @@ class MediaProfileRepository(Repository):
 
     @retry_on_conflict
     async def remove(self, domain: str, name: str) -> None:
-        async with self._db.write() as conn:
-            result = await conn.execute(
-                delete(_profiles).where(*await self._where(conn, domain, name))
-            )
-            if result.rowcount == 0:
-                raise NotFound(f"media profile {name!r} does not exist in {domain!r}")
+        missing = f"media profile {name!r} does not exist in {domain!r}"
+        await self._remove_in_domain(_profiles, domain, "name", name, missing)
 
 
 def _trunk(domain: str, row: Row[Any]) -> Trunk:
@@ -222,11 +218,5 @@ class TrunkRepository(Repository):
 
     @retry_on_conflict
     async def remove(self, domain: str, name: str) -> None:
-        async with self._db.write() as conn:
-            result = await conn.execute(
-                delete(_trunks).where(
-                    _trunks.c.domain_id == await domain_id(conn, domain), _trunks.c.name == name
-                )
-            )
-            if result.rowcount == 0:
-                raise NotFound(f"trunk {name!r} does not exist in {domain!r}")
+        missing = f"trunk {name!r} does not exist in {domain!r}"
+        await self._remove_in_domain(_trunks, domain, "name", name, missing)

@@ -123,13 +123,8 @@ class AliasRepository(Repository):
 
     @retry_on_conflict
     async def remove(self, domain: str, number: str) -> None:
-        async with self._db.write() as conn:
-            ident = await domain_id(conn, domain)
-            result = await conn.execute(
-                delete(_aliases).where(_aliases.c.domain_id == ident, _aliases.c.number == number)
-            )
-            if result.rowcount == 0:
-                raise NotFound(f"alias {number}@{domain} does not exist")
+        missing = f"alias {number}@{domain} does not exist"
+        await self._remove_in_domain(_aliases, domain, "number", number, missing)
 
 
 def _check_services(services: Iterable[str]) -> list[str]:

@@ -4,9 +4,9 @@ Parsing and evaluating them is the routing engine's business."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from ssw.storage.errors import InvalidValue, NotFound
+from ssw.storage.errors import InvalidValue
 from ssw.storage.names import check_identifier
 from ssw.storage.repositories.common import Repository, domain_id, existing, retry_on_conflict
 from ssw.storage.tables import RoutingContextRow, table_of
@@ -68,10 +68,5 @@ class RoutingContextRepository(Repository):
 
     @retry_on_conflict
     async def remove(self, domain: str, name: str) -> None:
-        async with self._db.write() as conn:
-            ident = await domain_id(conn, domain)
-            result = await conn.execute(
-                delete(_contexts).where(_contexts.c.domain_id == ident, _contexts.c.name == name)
-            )
-            if result.rowcount == 0:
-                raise NotFound(f"routing context {name!r} does not exist in {domain!r}")
+        missing = f"routing context {name!r} does not exist in {domain!r}"
+        await self._remove_in_domain(_contexts, domain, "name", name, missing)
