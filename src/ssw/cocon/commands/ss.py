@@ -96,6 +96,14 @@ async def _domain_and_numbers(ctx: CommandContext, args: Arguments) -> tuple[str
     return domain, await numbers_of(ctx, domain, args["numbers"])
 
 
+def _changed(
+    ctx: CommandContext, domain: str, numbers: list[str], names: list[str], done: str
+) -> CommandResult:
+    """Announce the change of the numbers' services and report it as ECSS does."""
+    publish(ctx, "ss", domain, numbers)
+    return CommandResult(f"Success: {', '.join(names)} {done} for {len(numbers)} number(s)")
+
+
 async def check_allowed(ctx: CommandContext, domain: str, names: list[str]) -> None:
     """Refuse services outside the domain's access list (when it has one)."""
     from .network import allowed_services
@@ -121,11 +129,12 @@ async def ensure_enabled(ctx: CommandContext, domain: str, number: str, service:
 def register(registry: Registry) -> None:
     base = "/domain/<D>/ss"
     numbers_arg = Arg("numbers", Numbers(), "a number, a range {a-b}, or * for every subscriber")
+    services_arg = Arg("services", Words(), "service names, or *")
 
     @registry.command(
         f"{base}/enable",
         help="Enable supplementary services for numbers (* for every service)",
-        args=(numbers_arg, Arg("services", Words(), "service names, or *")),
+        args=(numbers_arg, services_arg),
         http_name="ss_enable",
     )
     async def enable(ctx: CommandContext, args: Arguments) -> CommandResult:
@@ -140,14 +149,12 @@ def register(registry: Registry) -> None:
             names = [service_name(s) for s in wanted]
             await check_allowed(ctx, domain, names)
         await storage(ctx).services.enable(domain, numbers, names)
-        publish(ctx, "ss", domain, numbers)
-        shown = ", ".join(names)
-        return CommandResult(f"Success: {shown} enabled for {len(numbers)} number(s)")
+        return _changed(ctx, domain, numbers, names, "enabled")
 
     @registry.command(
         f"{base}/disable",
         help="Disable (and deactivate) supplementary services for numbers (* for every service)",
-        args=(numbers_arg, Arg("services", Words(), "service names, or *")),
+        args=(numbers_arg, services_arg),
         http_name="ss_disable",
     )
     async def disable(ctx: CommandContext, args: Arguments) -> CommandResult:
@@ -155,9 +162,7 @@ def register(registry: Registry) -> None:
         wanted = service_words(args["services"])
         names = ["*"] if wanted == ("*",) else [service_name(s) for s in wanted]
         await storage(ctx).services.disable(domain, numbers, names)
-        publish(ctx, "ss", domain, numbers)
-        shown = ", ".join(names)
-        return CommandResult(f"Success: {shown} disabled for {len(numbers)} number(s)")
+        return _changed(ctx, domain, numbers, names, "disabled")
 
     @registry.command(
         f"{base}/activate",
@@ -176,8 +181,7 @@ def register(registry: Registry) -> None:
         for number in numbers:
             await ensure_enabled(ctx, domain, number, service)
             await storage(ctx).services.activate(domain, number, service, params)
-        publish(ctx, "ss", domain, numbers)
-        return CommandResult(f"Success: {service} activated for {len(numbers)} number(s)")
+        return _changed(ctx, domain, numbers, [service], "activated")
 
     @registry.command(
         f"{base}/deactivate",
