@@ -9,10 +9,12 @@ thread so a login never stalls the event loop.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ssw.storage.errors import AlreadyExists, InUse, InvalidValue, NotFound
 from ssw.storage.names import check_identifier
@@ -62,6 +64,21 @@ _JOINED = select(_users, _roles.c.name.label("role_name"), _roles.c.privileges).
 )
 
 
+async def _insert_user(
+    conn: AsyncConnection, name: str, password_hash: str, role_id: int, now: datetime
+) -> None:
+    """A new user's row: its password set (and changed) when it is created."""
+    await conn.execute(
+        insert(_users).values(
+            name=name,
+            password_hash=password_hash,
+            role_id=role_id,
+            created_at=now,
+            password_changed_at=now,
+        )
+    )
+
+
 class UserRepository(Repository):
     @retry_on_conflict
     async def ensure_defaults(self) -> None:
@@ -84,16 +101,7 @@ class UserRepository(Repository):
                         )
                     )
                     role = inserted_id(result)
-                now = self._now()
-                await conn.execute(
-                    insert(_users).values(
-                        name=DEFAULT_USER,
-                        password_hash=password_hash,
-                        role_id=role,
-                        created_at=now,
-                        password_changed_at=now,
-                    )
-                )
+                await _insert_user(conn, DEFAULT_USER, password_hash, role, self._now())
         except IntegrityError as error:
             if not is_duplicate(error):
                 raise
@@ -127,15 +135,7 @@ class UserRepository(Repository):
                 role_id = await conn.scalar(select(_roles.c.id).where(_roles.c.name == role))
                 if role_id is None:
                     raise NotFound(f"role {role!r} does not exist")
-                await conn.execute(
-                    insert(_users).values(
-                        name=name,
-                        password_hash=password_hash,
-                        role_id=role_id,
-                        created_at=now,
-                        password_changed_at=now,
-                    )
-                )
+                await _insert_user(conn, name, password_hash, role_id, now)
         except IntegrityError as error:
             if is_duplicate(error):
                 raise AlreadyExists(f"user {name!r} already exists") from None
