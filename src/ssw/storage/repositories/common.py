@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import CursorResult, Row, Table, delete, select
+from sqlalchemy import CursorResult, Row, Table, delete, select, update
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -83,6 +83,27 @@ class Repository:
             )
             if result.rowcount == 0:
                 raise NotFound(missing)
+
+    async def _change_json_in_domain(
+        self,
+        table: Table,
+        domain: str,
+        key: tuple[str, object],
+        document: str,
+        change: Callable[[Any], Any],
+        missing: str,
+    ) -> None:
+        """Rewrite the JSON column `document` of the row of `table` in `domain` whose column
+        `key[0]` is `key[1]`, as `change` makes it from the stored value, with the row locked
+        in between; NotFound with the message `missing` when there is no such row."""
+        async with self._db.write() as conn:
+            ident = await domain_id(conn, domain)
+            where = (table.c.domain_id == ident, table.c[key[0]] == key[1])
+            current = await conn.scalar(select(table.c[document]).where(*where).with_for_update())
+            if current is None:
+                raise NotFound(missing)
+            changed = change(load_json(current))
+            await conn.execute(update(table).where(*where).values({document: dump_json(changed)}))
 
     async def _upsert(
         self,

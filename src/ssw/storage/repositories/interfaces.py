@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ssw.storage.errors import AlreadyExists, InvalidValue, NotFound
 from ssw.storage.names import check_identifier
@@ -97,17 +96,15 @@ class MediaProfileRepository(Repository):
 
     @retry_on_conflict
     async def _change(self, domain: str, name: str, change: Any) -> MediaProfile:
-        async with self._db.write() as conn:
-            where = await self._where(conn, domain, name)
-            current = await conn.scalar(select(_profiles.c.codecs).where(*where).with_for_update())
-            if current is None:
-                raise NotFound(f"media profile {name!r} does not exist in {domain!r}")
-            codecs = change(load_json(current))
-            await conn.execute(update(_profiles).where(*where).values(codecs=dump_json(codecs)))
+        await self._change_json_in_domain(
+            _profiles,
+            domain,
+            ("name", name),
+            "codecs",
+            change,
+            f"media profile {name!r} does not exist in {domain!r}",
+        )
         return await self.get(domain, name)
-
-    async def _where(self, conn: AsyncConnection, domain: str, name: str) -> tuple[Any, ...]:
-        return (_profiles.c.domain_id == await domain_id(conn, domain), _profiles.c.name == name)
 
     @retry_on_conflict
     async def remove(self, domain: str, name: str) -> None:
@@ -196,13 +193,14 @@ class TrunkRepository(Repository):
         """``trunk/sip/set``: one further setting of the trunk."""
         if not isinstance(key, str) or not 1 <= len(key) <= 64:
             raise InvalidValue("a trunk setting name must be 1-64 characters")
-        async with self._db.write() as conn:
-            where = (_trunks.c.domain_id == await domain_id(conn, domain), _trunks.c.name == name)
-            current = await conn.scalar(select(_trunks.c.settings).where(*where).with_for_update())
-            if current is None:
-                raise NotFound(f"trunk {name!r} does not exist in {domain!r}")
-            settings = {**load_json(current), key: value}
-            await conn.execute(update(_trunks).where(*where).values(settings=dump_json(settings)))
+        await self._change_json_in_domain(
+            _trunks,
+            domain,
+            ("name", name),
+            "settings",
+            lambda settings: {**settings, key: value},
+            f"trunk {name!r} does not exist in {domain!r}",
+        )
         return await self.get(domain, name)
 
     @retry_on_conflict

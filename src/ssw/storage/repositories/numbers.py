@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Insert, Row, delete, select, update
+from sqlalchemy import Insert, Row, delete, select
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -107,18 +107,14 @@ class AliasRepository(Repository):
         """Set one further attribute (timezone, access group, portal login, services, ...)."""
         if not isinstance(name, str) or not 1 <= len(name) <= 64:
             raise InvalidValue("an alias attribute name must be 1-64 characters")
-        async with self._db.write() as conn:
-            ident = await domain_id(conn, domain)
-            where = (_aliases.c.domain_id == ident, _aliases.c.number == number)
-            current = await conn.scalar(
-                select(_aliases.c.properties).where(*where).with_for_update()
-            )
-            if current is None:
-                raise NotFound(f"alias {number}@{domain} does not exist")
-            properties = {**load_json(current), name: value}
-            await conn.execute(
-                update(_aliases).where(*where).values(properties=dump_json(properties))
-            )
+        await self._change_json_in_domain(
+            _aliases,
+            domain,
+            ("number", number),
+            "properties",
+            lambda properties: {**properties, name: value},
+            f"alias {number}@{domain} does not exist",
+        )
         return await self.get(domain, number)
 
     @retry_on_conflict
