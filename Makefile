@@ -22,11 +22,12 @@ run: $(STAMP)
 	$(VENV)/bin/ssw run --data-dir ./data $(SSW_ARGS)
 
 ## Run the whole test suite (installs SIPp, baresip, SoftHSM, ... from Debian when missing).
+## Two workers; --dist loadfile keeps a file on one worker (the QA lanes share one fixture).
 test: $(STAMP)
 	bash scripts/test-setup.sh
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+	$(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 ## Run every group of Eltex's ECSS-10 QA suite and regenerate docs/CONFORMANCE.md (~30 min).
 conformance: $(STAMP)

@@ -26,12 +26,8 @@ def shared_dir() -> Path:
 REALTIME_DIRS = ("e2e", "media")
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.path)).relative_to(PROJECT_ROOT / "tests").parts
-        if parts[0] == "conformance":
-            # the QA lanes share one session fixture: keep them on one worker (-n, loadgroup)
-            item.add_marker(pytest.mark.xdist_group("ecss-qa"))
-        elif parts[0] in REALTIME_DIRS:
+        if parts[0] in REALTIME_DIRS:
             item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=1))
