@@ -22,7 +22,5 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
         "uas_two_update": "timing: the caller allows no early UPDATE, so the switch answers the "
         "first UPDATE itself within ~1 ms, before the second arrives; SIPp then gets two 200s "
         "where it expects the (optional) 500 and one 200",
-        "uas_recv_488_to_update": "the alias media profile (drop_729) is not applied: an "
-        "UPDATE offering only G.729 is relayed instead of answered 488",
     },
 }

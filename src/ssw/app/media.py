@@ -140,6 +140,7 @@ class SwitchMedia:
 #: console change of the services (`on_change`) drops them at once
 SERVICES_MAX_AGE = 60.0
 MEDIA_SECTION = "media"  # /domain/<D>/media/properties
+MEDIA_PROFILE = "media-profile"  # the alias property naming a media profile
 
 
 class StorageMediaPolicy:
@@ -195,6 +196,23 @@ class StorageMediaPolicy:
         for key in [k for k in self._recorded
                     if k[0] == change.domain and (every or k[1] in keys)]:
             del self._recorded[key]
+
+    async def refused_codecs(self, domain: str, number: str) -> frozenset[str]:
+        """The audio codecs the media profile of `number`'s alias (`media-profile`) refuses:
+        its entries `audio:<codec>:<ptime>:false`, names in lower case."""
+        alias = await self.storage.aliases.find(domain, number)
+        name = alias.properties.get(MEDIA_PROFILE) if alias is not None else None
+        if not name:
+            return frozenset()
+        profile = await self.storage.media_profiles.find(domain, str(name))
+        if profile is None:
+            return frozenset()
+        refused = set()
+        for entry in profile.codecs:
+            media, codec, _ptime, allowed = [*entry.split(":"), "", "", ""][:4]
+            if media == "audio" and allowed == "false":
+                refused.add(codec.lower())
+        return frozenset(refused)
 
     async def meet_me(self, domain: str, number: str) -> MeetMeRoom | None:
         properties = await self.directory.section(domain, MEDIA_SECTION, self.now())

@@ -28,6 +28,7 @@ from ssw.core.call.b2bua_media import CallMedia
 from ssw.core.call.call import Call, Phase
 from ssw.core.call.causes import (
     LICENCE_LIMIT,
+    NO_COMMON_CODEC,
     ReleaseCause,
 )
 from ssw.core.call.cdr import CdrBuilder, to_millis
@@ -49,7 +50,7 @@ from ssw.core.call.leg_context import (
 )
 from ssw.core.call.leg_uac import OutgoingLeg
 from ssw.core.call.leg_uas import IncomingLeg
-from ssw.core.call.media_policy import MediaPolicy
+from ssw.core.call.media_policy import MediaPolicy, offer_refused
 from ssw.core.call.meet_me import MeetMeRooms
 from ssw.core.call.routing import Routed, Target, Unroutable, normalize_number, route_call
 from ssw.core.call.session_timer import SessionTimerSettings, TooSmall, negotiate_as_uas
@@ -185,6 +186,7 @@ class B2bua(CallMedia, LegRegistry):
         self.meet_me = MeetMeRooms(media, cdrs, clock) if media is not None else None
         self._relays: dict[str, RelaySession] = {}
         self._caller_media: dict[str, CallerMedia] = {}  # by connection id (= relay id)
+        self._refused_codecs: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.ctx = LegContext(
             port,
             clock,
@@ -340,6 +342,12 @@ class B2bua(CallMedia, LegRegistry):
             self._reject(txn, request, LICENCE_LIMIT.status, LICENCE_LIMIT.text)
             self.cdrs.write(cdr.finish(self.clock.now(), LICENCE_LIMIT, Side.SWITCH))
             return
+        refused = (await self._refused_codecs_of(domain, caller.number),
+                   await self._refused_codecs_of(domain, route.callee.number))
+        if attempt.sdp and offer_refused(attempt.sdp, refused[0]):
+            self._reject(txn, request, NO_COMMON_CODEC.status, NO_COMMON_CODEC.text)
+            self.cdrs.write(cdr.finish(self.clock.now(), NO_COMMON_CODEC, Side.SWITCH))
+            return
         if self.media is not None:
             refusal = await self._open_relay(connection_id, attempt)
             if isinstance(refusal, ReleaseCause):
@@ -381,6 +389,8 @@ class B2bua(CallMedia, LegRegistry):
             max_redirects=self.config.max_redirects,
             on_ended=self._call_ended,
         )
+        if any(refused):
+            self._refused_codecs[connection_id] = refused
         incoming.sink = self._sink(call, 0, caller_leg)
         self.calls[connection_id] = call
         self._note_calls()
@@ -397,6 +407,7 @@ class B2bua(CallMedia, LegRegistry):
 
     def _call_ended(self, call: Call) -> None:
         self.calls.pop(call.connection_id, None)
+        self._refused_codecs.pop(call.connection_id, None)
         relay = self._relays.pop(call.connection_id, None)
         announcing = self._caller_media.get(call.connection_id)
         if announcing is None or announcing.announcing is None:

@@ -24,10 +24,19 @@ from ssw.core.call.causes import (
 )
 from ssw.core.call.cdr import CdrBuilder
 from ssw.core.call.early_media import CallerMedia
-from ssw.core.call.events import CallEvent, Fail, Hold, Resume, Side, Try
+from ssw.core.call.events import (
+    CallEvent,
+    Fail,
+    Hold,
+    Resume,
+    SessionOffer,
+    Side,
+    Try,
+    UpdateRejected,
+)
 from ssw.core.call.leg_context import LegContext
 from ssw.core.call.leg_uas import IncomingLeg
-from ssw.core.call.media_policy import MediaPolicy, MeetMeRoom
+from ssw.core.call.media_policy import MediaPolicy, MeetMeRoom, offer_refused
 from ssw.core.call.meet_me import MeetMeRooms
 from ssw.core.call.session_timer import SessionTimerSettings
 from ssw.core.ports import CdrSink, Clock, SubscriberProfile
@@ -56,6 +65,8 @@ class CallMedia:
     ctx: LegContext
     _relays: dict[str, RelaySession]
     _caller_media: dict[str, CallerMedia]
+    # by connection id: the codecs the media profiles of the caller (side 0) and callee refuse
+    _refused_codecs: dict[str, tuple[frozenset[str], frozenset[str]]]
     _by_invite: dict[object, IncomingLeg]
 
     if TYPE_CHECKING:
@@ -137,6 +148,16 @@ class CallMedia:
             _log.exception("call recording setting of %s -> %s unreadable", caller, callee)
             return False
 
+    async def _refused_codecs_of(self, domain: str, number: str) -> frozenset[str]:
+        """The codecs the media profile of `number`'s alias refuses (none when unreadable)."""
+        if self.media_policy is None or not number:
+            return frozenset()
+        try:
+            return await self.media_policy.refused_codecs(domain, number)
+        except Exception:
+            _log.exception("media profile of %s unreadable", number)
+            return frozenset()
+
     async def _announce_unroutable(self, connection_id: str, attempt: Try,
                                    cause: ReleaseCause,
                                    invite: tuple[object, Request, Address],
@@ -170,7 +191,27 @@ class CallMedia:
               ) -> Callable[[Any, CallEvent], None]:
         """Where a leg's events go: the call, through the relay when there is one (side 0 is
         the caller's leg, 1 any outgoing leg), so every SDP body points at the switch.
-        `caller` stands for the caller's leg in the call (its `CallerMedia`)."""
+        `caller` stands for the caller's leg in the call (its `CallerMedia`). An offer
+        (re-INVITE, UPDATE) with only codecs the party's media profile refuses is answered
+        488 by its own leg (RFC 3261 §21.4.26) and not relayed."""
+        handler = self._relayed_sink(call, side, caller)
+        refused = self._refused_codecs.get(call.connection_id, (frozenset(), frozenset()))[side]
+        if not refused:
+            return handler
+
+        def within_profile(leg: Any, event: CallEvent) -> None:
+            if (isinstance(event, SessionOffer) and event.sdp
+                    and offer_refused(event.sdp, refused)):
+                _log.info("call %s: offer from side %d refused by its media profile",
+                          call.connection_id, side)
+                leg.deliver(UpdateRejected(488, "Not Acceptable Here"))
+                return
+            handler(leg, event)
+
+        return within_profile
+
+    def _relayed_sink(self, call: Call, side: int, caller: Any
+                      ) -> Callable[[Any, CallEvent], None]:
         relay = self._relays.get(call.connection_id)
         if relay is None:
             return call.handle
