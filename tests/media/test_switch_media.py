@@ -19,7 +19,7 @@ from ssw.core.call.media_policy import MeetMeRoom
 from ssw.media.client import MediaClient
 from ssw.media.sdp_bridge import NoCommonCodec, check_codecs
 from ssw.sip.sdp import SessionDescription
-from ssw.storage.records import ServiceState
+from ssw.storage.records import Alias, MediaProfile, ServiceState
 
 
 def _offer(formats: str, maps: str = "") -> SessionDescription:
@@ -156,3 +156,21 @@ async def test_a_media_server_that_dies_is_replaced(tmp_path: Path) -> None:
     finally:
         await media.stop()
         await asyncio.wait_for(supervisor, 10.0)  # it ends with the stop
+
+
+async def test_media_policy_reads_the_codecs_an_alias_media_profile_refuses() -> None:
+    class Aliases:
+        async def find(self, domain: str, number: str) -> Alias | None:
+            properties = {"media-profile": "drop_729"} if number == "157" else {}
+            return Alias(domain, number, f"{number}@{domain}", properties=properties)
+
+    class Profiles:
+        async def find(self, domain: str, name: str) -> MediaProfile | None:
+            codecs = ("audio:PCMA:*:true", "audio:PCMU:*:true", "audio:G729:*:false",
+                      "video:H264:*:false")
+            return MediaProfile(domain, name, codecs) if name == "drop_729" else None
+
+    storage = SimpleNamespace(aliases=Aliases(), media_profiles=Profiles())
+    policy = StorageMediaPolicy(storage, _Directory(), lambda: 1000.0)  # type: ignore[arg-type]
+    assert await policy.refused_codecs("d", "157") == frozenset({"g729"})
+    assert await policy.refused_codecs("d", "158") == frozenset()
