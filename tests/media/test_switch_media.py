@@ -159,8 +159,11 @@ async def test_a_media_server_that_dies_is_replaced(tmp_path: Path) -> None:
 
 
 async def test_media_policy_reads_the_codecs_an_alias_media_profile_refuses() -> None:
+    reads: list[str] = []
+
     class Aliases:
         async def find(self, domain: str, number: str) -> Alias | None:
+            reads.append(number)
             properties = {"media-profile": "drop_729"} if number == "157" else {}
             return Alias(domain, number, f"{number}@{domain}", properties=properties)
 
@@ -174,3 +177,8 @@ async def test_media_policy_reads_the_codecs_an_alias_media_profile_refuses() ->
     policy = StorageMediaPolicy(storage, _Directory(), lambda: 1000.0)  # type: ignore[arg-type]
     assert await policy.refused_codecs("d", "157") == frozenset({"g729"})
     assert await policy.refused_codecs("d", "158") == frozenset()
+    assert await policy.refused_codecs("d", "157") == frozenset({"g729"})
+    assert reads == ["157", "158"]  # the second look-up came from the cache
+    policy.on_change(SimpleNamespace(kind="media_profile", domain="d", keys=("drop_729",)))
+    assert await policy.refused_codecs("d", "157") == frozenset({"g729"})
+    assert reads == ["157", "158", "157"]  # a console change is read again

@@ -154,6 +154,8 @@ class StorageMediaPolicy:
         self.directory = directory
         self.now = now
         self._recorded: dict[tuple[str, str], tuple[float, bool]] = {}
+        # the codecs each number's alias media profile refuses, cached like the services
+        self._refused: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
 
     async def recording_wanted(self, domain: str, caller: str, callee: str) -> bool:
         now = self.now()
@@ -185,7 +187,11 @@ class StorageMediaPolicy:
         return {number: active.get(number, False) for number in numbers}
 
     def on_change(self, change: Any) -> None:
-        """A `ChangeHub` listener: services changed on the console are read again."""
+        """A `ChangeHub` listener: services, aliases and media profiles changed on the console
+        are read again."""
+        if change.kind in ("alias", "media_profile", "domain"):
+            self._refused = {key: value for key, value in self._refused.items()
+                             if change.domain is not None and key[0] != change.domain}
         if change.kind not in ("ss", "subscriber", "alias", "domain"):
             return
         if change.domain is None:
@@ -199,7 +205,19 @@ class StorageMediaPolicy:
 
     async def refused_codecs(self, domain: str, number: str) -> frozenset[str]:
         """The audio codecs the media profile of `number`'s alias (`media-profile`) refuses:
-        its entries `audio:<codec>:<ptime>:false`, names in lower case."""
+        its entries `audio:<codec>:<ptime>:false`, names in lower case. Cached
+        `SERVICES_MAX_AGE` seconds; `on_change` drops the domain's entries."""
+        now = self.now()
+        cached = self._refused.get((domain, number))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        refused = await self._read_refused_codecs(domain, number)
+        if len(self._refused) > 100_000:
+            self._refused.clear()
+        self._refused[(domain, number)] = (now + SERVICES_MAX_AGE, refused)
+        return refused
+
+    async def _read_refused_codecs(self, domain: str, number: str) -> frozenset[str]:
         alias = await self.storage.aliases.find(domain, number)
         name = alias.properties.get(MEDIA_PROFILE) if alias is not None else None
         if not name:
