@@ -32,6 +32,7 @@ __all__ = [
     "MediaEndpoint",
     "NoCommonCodec",
     "announcement_answer",
+    "audio_codec_names",
     "audio_index",
     "check_codecs",
     "conference_answer",
@@ -123,15 +124,21 @@ class NoCommonCodec(SdpError):
     """The body offers no codec the switch relays."""
 
 
+def audio_codec_names(sd: SessionDescription) -> list[str] | None:
+    """The lower-case codec names of the relayed audio stream (`payload type N` for a format
+    without a name); None when the body has no audio stream (none, or T.38 only)."""
+    index = audio_index(sd)
+    if index is None or sd.media[index].media != "audio":
+        return None
+    return [codec.encoding.lower() or f"payload type {codec.payload_type}"
+            for codec in sd.media[index].codecs()]
+
+
 def check_codecs(sd: SessionDescription) -> None:
     """Raise `NoCommonCodec` when the relayed audio stream has no codec of `RELAYED_CODECS` (no
     common codec: RFC 3261 §21.4.26, 488). Bodies without audio and T.38 pass."""
-    index = audio_index(sd)
-    if index is None or sd.media[index].media != "audio":
-        return
-    names = [codec.encoding.lower() or f"payload type {codec.payload_type}"
-             for codec in sd.media[index].codecs()]
-    if not any(name in RELAYED_CODECS for name in names):
+    names = audio_codec_names(sd)
+    if names is not None and not any(name in RELAYED_CODECS for name in names):
         raise NoCommonCodec(f"no common codec: offered {', '.join(names) or 'nothing'}")
 
 

@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from media_harness import RELAY_HOST, media_bench
 
-from call_harness import Bench
-
-from ssw.media.client import LegAddress, RelayAllocation
 from ssw.sip.sdp import SessionDescription
-
-RELAY_HOST = "192.0.2.1"
-
-
-class FakeMedia:
-    def __init__(self) -> None:
-        self.allocated: list[str] = []
-        self.notes: list[tuple[str, dict[str, Any]]] = []
-
-    async def allocate(self, relay: str) -> RelayAllocation:
-        self.allocated.append(relay)
-        return RelayAllocation(relay, (LegAddress(RELAY_HOST, 20000, 20001),
-                                       LegAddress(RELAY_HOST, 20002, 20003)))
-
-    def notify(self, command: str, **params: Any) -> None:
-        self.notes.append((command, params))
-
-    def commands(self, name: str) -> list[dict[str, Any]]:
-        return [params for command, params in self.notes if command == name]
-
-
-def _bench() -> tuple[Bench, FakeMedia]:
-    bench = Bench()
-    media = FakeMedia()
-    bench.b2bua.media = media  # type: ignore[assignment]
-    return bench, media
 
 
 def test_unknown_number_hears_its_announcement_before_the_404() -> None:
-    bench, media = _bench()
+    bench, media = media_bench()
     txn = bench.caller_invite(called="999")
     answers = bench.port.answers(txn)
     assert [r.status for r in answers if r.status > 100] == [183]
@@ -58,7 +29,7 @@ def test_unknown_number_hears_its_announcement_before_the_404() -> None:
 
 
 def test_cancel_during_the_announcement() -> None:
-    bench, media = _bench()
+    bench, media = media_bench()
     txn = bench.caller_invite(called="999")
     cancel_txn = object()
     assert bench.invite is not None
@@ -68,14 +39,14 @@ def test_cancel_during_the_announcement() -> None:
 
 
 def test_a_caller_requiring_100rel_gets_the_404_at_once() -> None:
-    bench, media = _bench()
+    bench, media = media_bench()
     txn = bench.caller_invite(called="999", headers=[("Require", "100rel")])
     assert [s for s in bench.port.statuses(txn) if s > 100] == [404]
     assert not media.commands("play") and len(media.commands("release")) == 1
 
 
 def test_ringback_in_the_180_without_100rel() -> None:
-    bench, media = _bench()
+    bench, media = media_bench()
     txn = bench.caller_invite(supported="timer")
     [invite] = bench.port.sent("INVITE")
     bench.callee_answers(invite, 180)
@@ -85,7 +56,7 @@ def test_ringback_in_the_180_without_100rel() -> None:
 
 
 def test_an_offer_without_a_known_codec_gets_488_and_no_relay() -> None:
-    bench, media = _bench()
+    bench, media = media_bench()
     offer = (b"v=0\r\no=alice 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
              b"m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 X-NOBODY/8000\r\n")
     txn = bench.caller_invite(body=offer)

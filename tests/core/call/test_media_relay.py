@@ -2,36 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from call_harness import ANSWER, HOLD, Bench
+from media_harness import RELAY_HOST, FakeMedia, media_bench
 
-from ssw.media.client import LegAddress, MediaError, RelayAllocation
 from ssw.sip.sdp import SessionDescription
-
-RELAY_HOST = "192.0.2.1"
-
-
-class FakeMedia:
-    """Answers allocate at once and records what the call tells the media server."""
-
-    def __init__(self, *, refuse: bool = False) -> None:
-        self.refuse = refuse
-        self.allocated: list[str] = []
-        self.notes: list[tuple[str, dict[str, Any]]] = []
-
-    async def allocate(self, relay: str) -> RelayAllocation:
-        if self.refuse:
-            raise MediaError("allocate: no free port pair in 20000-20003")
-        self.allocated.append(relay)
-        return RelayAllocation(relay, (LegAddress(RELAY_HOST, 20000, 20001),
-                                       LegAddress(RELAY_HOST, 20002, 20003)))
-
-    def notify(self, command: str, **params: Any) -> None:
-        self.notes.append((command, params))
-
-    def commands(self, name: str) -> list[dict[str, Any]]:
-        return [params for command, params in self.notes if command == name]
 
 
 def _audio(body: bytes) -> tuple[str, int]:
@@ -42,15 +16,9 @@ def _audio(body: bytes) -> tuple[str, int]:
     return connection.address, media.port
 
 
-def _bench() -> tuple[Bench, FakeMedia]:
-    bench = Bench()
-    media = FakeMedia()
-    bench.b2bua.media = media  # type: ignore[assignment]
-    return bench, media
-
 
 def test_both_sides_send_to_the_relay_and_it_learns_both_phones() -> None:
-    bench, media = _bench()
+    bench, media = media_bench()
     txn = bench.caller_invite()
     [invite] = bench.port.sent("INVITE")
     assert _audio(invite.body) == (RELAY_HOST, 20002)  # the callee sends to leg 1
@@ -69,7 +37,7 @@ def test_both_sides_send_to_the_relay_and_it_learns_both_phones() -> None:
 
 
 def test_hold_offer_is_relayed_and_stops_the_timeout_of_that_side() -> None:
-    bench, media = _bench()
+    bench, media = media_bench()
     bench.establish()
     bench.caller_request("INVITE", body=HOLD)
     reinvite = bench.port.sent("INVITE")[-1]
@@ -80,7 +48,7 @@ def test_hold_offer_is_relayed_and_stops_the_timeout_of_that_side() -> None:
 
 
 def test_media_timeout_ends_the_call_with_a_cause() -> None:
-    bench, media = _bench()
+    bench, media = media_bench()
     bench.establish()
     [relay] = media.allocated
     bench.b2bua.on_media_event({"event": "timeout", "relay": relay, "leg": 1, "silent": 30.0})

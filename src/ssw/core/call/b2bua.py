@@ -355,17 +355,7 @@ class B2bua(CallMedia, LegRegistry):
                 self.cdrs.write(cdr.finish(self.clock.now(), refusal, Side.SWITCH))
                 return
             attempt = refusal
-        incoming = IncomingLeg(
-            self.ctx,
-            invite_txn=txn,
-            invite=request,
-            source=source,
-            session_timer=timer,
-            session_timer_mode=caller.session_timer,
-            reliable_provisional=caller.reliable_provisional,
-            session_timers=caller_timers,
-        )
-        self._by_invite[txn] = incoming
+        incoming = self._incoming_leg((txn, request, source), caller, timer, caller_timers)
         callee = route.callee
         caller_leg: IncomingLeg | CallerMedia = incoming
         relay = self._relays.get(connection_id)

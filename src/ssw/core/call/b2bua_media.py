@@ -75,6 +75,19 @@ class CallMedia:
 
         def _timer_settings(self, profile: SubscriberProfile) -> SessionTimerSettings: ...
 
+    def _incoming_leg(self, invite: tuple[object, Request, Address],
+                      caller: SubscriberProfile, timer: Any,
+                      timers: SessionTimerSettings | None = None) -> IncomingLeg:
+        """The caller's leg of an INVITE, registered under its transaction."""
+        txn, request, source = invite
+        leg = IncomingLeg(
+            self.ctx, invite_txn=txn, invite=request, source=source, session_timer=timer,
+            session_timer_mode=caller.session_timer,
+            reliable_provisional=caller.reliable_provisional,
+            session_timers=timers if timers is not None else self._timer_settings(caller))
+        self._by_invite[txn] = leg
+        return leg
+
     def replace_media(self, media: MediaClient) -> None:
         """A new media server replaced one that died: new calls use `media`. The relays
         and conferences of the old one are gone; its calls go on without media until they
@@ -122,18 +135,9 @@ class CallMedia:
         """The caller dialled the domain's meet-me number: the switch answers it into the
         conference (`ssw.core.call.meet_me`), or refuses it with a cause."""
         assert self.meet_me is not None
-        txn, request, source = invite
-
-        def make_leg() -> IncomingLeg:
-            leg = IncomingLeg(
-                self.ctx, invite_txn=txn, invite=request, source=source, session_timer=timer,
-                session_timer_mode=caller.session_timer,
-                reliable_provisional=caller.reliable_provisional,
-                session_timers=self._timer_settings(caller))
-            self._by_invite[txn] = leg
-            return leg
-
-        refusal = await self.meet_me.join(room, connection_id, request.body or None, make_leg,
+        txn, request, _ = invite
+        refusal = await self.meet_me.join(room, connection_id, request.body or None,
+                                          lambda: self._incoming_leg(invite, caller, timer),
                                           cdr)
         if refusal is not None:
             self._reject(txn, request, refusal.status, refusal.text)
@@ -170,13 +174,8 @@ class CallMedia:
         if isinstance(opened, ReleaseCause):
             return False
         relay = self._relays[connection_id]
-        txn, request, source = invite
-        incoming = IncomingLeg(
-            self.ctx, invite_txn=txn, invite=request, source=source, session_timer=timer,
-            session_timer_mode=caller.session_timer,
-            reliable_provisional=caller.reliable_provisional,
-            session_timers=self._timer_settings(caller))
-        self._by_invite[txn] = incoming
+        request = invite[1]
+        incoming = self._incoming_leg(invite, caller, timer)
         media = CallerMedia(incoming, relay, request.body, self.clock,
                             self._caller_media_finished)
         incoming.sink = lambda leg, event: media.caller_event(event)

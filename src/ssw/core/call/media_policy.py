@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from ssw.media.sdp_bridge import RELAYED_CODECS, audio_index
+from ssw.media.sdp_bridge import RELAYED_CODECS, audio_codec_names, audio_index
 from ssw.sip.sdp import SdpError, SessionDescription
 
 __all__ = ["MediaPolicy", "MeetMeRoom", "offer_refused", "recording_name"]
@@ -52,11 +52,11 @@ def offer_refused(sdp: bytes, refused: frozenset[str]) -> bool:
         sd = SessionDescription.parse(sdp)
     except SdpError:
         return False
+    names = audio_codec_names(sd)
     index = audio_index(sd)
-    if index is None or sd.media[index].media != "audio" or sd.media[index].port == 0:
+    if names is None or index is None or sd.media[index].port == 0:
         return False
-    names = {codec.encoding.lower() for codec in sd.media[index].codecs()}
-    offered = names & RELAYED_CODECS
+    offered = set(names) & RELAYED_CODECS
     return bool(offered) and offered <= refused
 
 
