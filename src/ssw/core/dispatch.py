@@ -43,6 +43,9 @@ ALLOWED_METHODS = (
 )
 #: option tags the switch implements (Supported / Require, RFC 3261 §8.2.2.3)
 SUPPORTED_OPTIONS = ("100rel", "timer", "replaces")
+# the same as sets, made once for the check of every request
+_ALLOWED = frozenset(ALLOWED_METHODS)
+_SUPPORTED = frozenset(SUPPORTED_OPTIONS)
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 
@@ -88,7 +91,7 @@ class Dispatcher:
     def _request(self, event: RequestReceived) -> None:
         request = event.request
         try:
-            check_request(request, supported=SUPPORTED_OPTIONS, allowed_methods=ALLOWED_METHODS,
+            check_request(request, supported=_SUPPORTED, allowed_methods=_ALLOWED,
                           acting_as="uas")
         except SipError as exc:
             headers = list(exc.headers) if exc.headers else []

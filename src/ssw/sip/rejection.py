@@ -196,34 +196,15 @@ def check_request(
     _check_body(req, accepted_types, accepted_encodings)
 
 
-# The sets made of the arguments, by argument: callers pass the same constants every time.
-_SETS: dict[object, frozenset[str]] = {}
-_LOWER_SETS: dict[object, frozenset[str]] = {}
-_MEMO_LIMIT = 64
-
-
 def _as_set(values: Iterable[str]) -> frozenset[str]:
-    if isinstance(values, frozenset):
-        return values
-    if not isinstance(values, tuple):  # a list or a generator: not a key, not kept
-        return frozenset(values)
-    found = _SETS.get(values)
-    if found is None:
-        found = frozenset(values)
-        if len(_SETS) < _MEMO_LIMIT:
-            _SETS[values] = found
-    return found
+    """The argument as a set; callers on the hot path pass frozensets, built once."""
+    return values if isinstance(values, frozenset) else frozenset(values)
 
 
 def _lower_set(values: Iterable[str]) -> frozenset[str]:
-    if not isinstance(values, tuple | frozenset):
-        return frozenset(value.lower() for value in values)
-    found = _LOWER_SETS.get(values)
-    if found is None:
-        found = frozenset(value.lower() for value in values)
-        if len(_LOWER_SETS) < _MEMO_LIMIT:
-            _LOWER_SETS[values] = found
-    return found
+    if values is _DEFAULT_SCHEMES:
+        return _DEFAULT_SCHEMES
+    return frozenset(value.lower() for value in values)
 
 
 def _check_syntax(req: Request, rfc2543_compat: bool) -> None:
