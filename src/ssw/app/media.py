@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ssw.core.call.media_policy import MeetMeRoom
 from ssw.core.directory import Directory
@@ -27,6 +27,7 @@ from ssw.storage import NotFound, Storage
 __all__ = ["MediaSettings", "StorageMediaPolicy", "SwitchMedia", "parse_port_range"]
 
 logger = logging.getLogger(__name__)
+V = TypeVar("V")
 
 #: seconds without RTP before a call is released; above the longest silent calls of the
 #: ECSS QA suite (session-timer tests hold calls up to two minutes without RTP)
@@ -143,6 +144,33 @@ MEDIA_SECTION = "media"  # /domain/<D>/media/properties
 MEDIA_PROFILE = "media-profile"  # the alias property naming a media profile
 
 
+class NumberCache(Generic[V]):
+    """What was read about each number of a domain, kept `SERVICES_MAX_AGE` seconds."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self.entries: dict[tuple[str, str], tuple[float, V]] = {}
+
+    def get(self, domain: str, number: str, now: float) -> V | None:
+        cached = self.entries.get((domain, number))
+        return cached[1] if cached is not None and cached[0] > now else None
+
+    def put(self, domain: str, number: str, value: V, now: float) -> None:
+        if len(self.entries) > self.limit:
+            self.entries.clear()
+        self.entries[(domain, number)] = (now + SERVICES_MAX_AGE, value)
+
+    def drop(self, domain: str | None, numbers: set[str] | None = None) -> None:
+        """Forget `numbers` of `domain` (all of the domain when None; everything when the
+        domain is None too)."""
+        if domain is None:
+            self.entries.clear()
+            return
+        for key in [k for k in self.entries
+                    if k[0] == domain and (numbers is None or k[1] in numbers)]:
+            del self.entries[key]
+
+
 class StorageMediaPolicy:
     """`MediaPolicy` over storage: the domain's media properties (through the directory's
     cache) and the numbers' `call_recording` service (cached `SERVICES_MAX_AGE` seconds,
@@ -153,9 +181,9 @@ class StorageMediaPolicy:
         self.storage = storage
         self.directory = directory
         self.now = now
-        self._recorded: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._recorded: NumberCache[bool] = NumberCache()
         # the codecs each number's alias media profile refuses, cached like the services
-        self._refused: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
+        self._refused: NumberCache[frozenset[str]] = NumberCache()
 
     async def recording_wanted(self, domain: str, caller: str, callee: str) -> bool:
         now = self.now()
@@ -164,9 +192,9 @@ class StorageMediaPolicy:
             return True
         known: dict[str, bool] = {}
         for number in (caller, callee):
-            cached = self._recorded.get((domain, number))
-            if cached is not None and cached[0] > now:
-                known[number] = cached[1]
+            cached = self._recorded.get(domain, number, now)
+            if cached is not None:
+                known[number] = cached
         missing = [number for number in (caller, callee) if number not in known]
         if missing:
             known.update(await self._read_services(domain, missing, now))
@@ -179,42 +207,30 @@ class StorageMediaPolicy:
             active = {state.number: "call_recording" in state.activated for state in states}
         except NotFound:  # a number that is neither a subscriber nor an alias
             active = {}
-        if len(self._recorded) > 100_000:
-            self._recorded.clear()
         for number in numbers:
-            self._recorded[(domain, number)] = (now + SERVICES_MAX_AGE,
-                                                active.get(number, False))
+            self._recorded.put(domain, number, active.get(number, False), now)
         return {number: active.get(number, False) for number in numbers}
 
     def on_change(self, change: Any) -> None:
         """A `ChangeHub` listener: services, aliases and media profiles changed on the console
         are read again."""
         if change.kind in ("alias", "media_profile", "domain"):
-            self._refused = {key: value for key, value in self._refused.items()
-                             if change.domain is not None and key[0] != change.domain}
+            self._refused.drop(change.domain)
         if change.kind not in ("ss", "subscriber", "alias", "domain"):
             return
-        if change.domain is None:
-            self._recorded.clear()
-            return
         keys = {key.partition("@")[0] for key in change.keys}
-        every = not keys or "*" in keys
-        for key in [k for k in self._recorded
-                    if k[0] == change.domain and (every or k[1] in keys)]:
-            del self._recorded[key]
+        self._recorded.drop(change.domain, None if not keys or "*" in keys else keys)
 
     async def refused_codecs(self, domain: str, number: str) -> frozenset[str]:
         """The audio codecs the media profile of `number`'s alias (`media-profile`) refuses:
         its entries `audio:<codec>:<ptime>:false`, names in lower case. Cached
         `SERVICES_MAX_AGE` seconds; `on_change` drops the domain's entries."""
         now = self.now()
-        cached = self._refused.get((domain, number))
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._refused.get(domain, number, now)
+        if cached is not None:
+            return cached
         refused = await self._read_refused_codecs(domain, number)
-        if len(self._refused) > 100_000:
-            self._refused.clear()
-        self._refused[(domain, number)] = (now + SERVICES_MAX_AGE, refused)
+        self._refused.put(domain, number, refused, now)
         return refused
 
     async def _read_refused_codecs(self, domain: str, number: str) -> frozenset[str]:
