@@ -10,6 +10,7 @@ session = await RelaySession.open(client, call_id)   # in the B2BUA, on a new IN
 attempt = session.rewrite_event(0, attempt)          # the caller's offer, for the callee
 event = session.rewrite_event(side_of(leg), event)   # any event with .sdp, from that side
 session.play(0, "tone:ringback"); session.stop_play(0)
+session.when_updated(send_the_answer)                # once the relay follows the new SDP
 session.release()                                    # when the call ends
 ```
 
@@ -39,6 +40,8 @@ class RelaySession:
         self.allocation = allocation
         self.relay_id = allocation.relay
         self.released = False
+        self.updates_pending = 0  # address updates sent, not yet carried out
+        self._when_updated: list[Callable[[], None]] = []
 
     @classmethod
     async def open(cls, client: MediaClient, relay_id: str) -> RelaySession:
@@ -53,9 +56,26 @@ class RelaySession:
         endpoint = endpoint_of(sd)
         if endpoint is None or self.released:
             return body  # no audio stream: nothing to relay
-        self.client.notify("update", relay=self.relay_id, leg=side, **endpoint.update_params())
+        self.updates_pending += 1
+        self.client.notify("update", on_done=self._update_done, relay=self.relay_id, leg=side,
+                           **endpoint.update_params())
         other = self.allocation.legs[1 - side]
         return relay_body(sd, other.address, other.rtp_port).serialize()
+
+    def _update_done(self) -> None:
+        self.updates_pending -= 1
+        if self.updates_pending == 0:
+            waiting, self._when_updated = self._when_updated, []
+            for callback in waiting:
+                callback()
+
+    def when_updated(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the media server has carried out (or refused) every address
+        update sent so far: at once when none is pending."""
+        if self.updates_pending == 0:
+            callback()
+        else:
+            self._when_updated.append(callback)
 
     def rewrite_event(self, side: int, event: EventT) -> EventT:
         """`event` (a frozen dataclass) with its `sdp` passed `through`, if it has one."""

@@ -113,27 +113,37 @@ class MediaClient:
             self._pending.clear()
 
     def notify(self, command: str, *, on_error: Callable[[str], None] | None = None,
-               **params: Any) -> None:
+               on_done: Callable[[], None] | None = None, **params: Any) -> None:
         """Send a command without waiting (for sans-I/O callers); a refusal is logged and
-        handed to `on_error` (the reason) when given.
+        handed to `on_error` (the reason) when given; `on_done` is called once the command
+        is over either way (answered, refused, or the connection is gone).
 
         Commands on one connection are carried out in the order sent, so a `notify` is done
         before any request sent after it.
         """
+        if self._task.done():  # the connection is gone: nothing would ever answer
+            log.warning("media server: %s not sent: connection closed", command)
+            if on_error is not None:
+                on_error("not sent: connection closed")
+            if on_done is not None:
+                on_done()
+            return
         request_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
 
         def check(done: asyncio.Future[dict[str, Any]]) -> None:
-            if done.cancelled():
-                return
-            error = done.exception()
-            answer = done.result() if error is None else {"error": str(error)}
-            if not answer.get("ok", False):
-                reason = str(answer.get("error", "refused"))
-                log.warning("media server: %s %s: %s", command, params.get("relay", ""), reason)
-                if on_error is not None:
-                    on_error(reason)
+            if not done.cancelled():
+                error = done.exception()
+                answer = done.result() if error is None else {"error": str(error)}
+                if not answer.get("ok", False):
+                    reason = str(answer.get("error", "refused"))
+                    log.warning("media server: %s %s: %s", command, params.get("relay", ""),
+                                reason)
+                    if on_error is not None:
+                        on_error(reason)
+            if on_done is not None:
+                on_done()
 
         future.add_done_callback(check)
         body = {"id": request_id, "cmd": command,
@@ -145,6 +155,8 @@ class MediaClient:
             log.warning("media server: %s not sent: %s", command, exc)
             if on_error is not None:
                 on_error(f"not sent: {exc}")
+            if on_done is not None:
+                on_done()
 
     async def request(self, command: str, **params: Any) -> dict[str, Any]:
         """Send one command; its answer without id/ok, or MediaError."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ssw.sip.sdp import (
+    AUXILIARY_CODECS,
     Codec,
     Direction,
     MediaCapabilities,
@@ -37,6 +38,7 @@ __all__ = [
     "check_codecs",
     "conference_answer",
     "endpoint_of",
+    "relay_answer",
     "relay_body",
 ]
 
@@ -153,6 +155,33 @@ def relay_body(sd: SessionDescription, address: str, port: int) -> SessionDescri
     if index is not None:
         ports[index] = port
     return rewrite_for_relay(sd, address=address, ports=ports, strip_ice=True)
+
+
+def relay_answer(offer: SessionDescription, address: str, port: int, *,
+                 session_id: str = "0", version: int = 1) -> SessionDescription:
+    """The relay's own answer to a phone's `offer` (RFC 3264 §6), from its port facing that
+    phone at `address`/`port`: the relayed audio stream with every offered codec the switch
+    relays (`RELAYED_CODECS`, with telephone-event and comfort noise), its direction mirrored
+    (§6.1); every other stream refused (port 0), since only that one passes the relay.
+
+    Listing all of them keeps whichever codec the other phone picks from the same codecs
+    (relayed to it unchanged) within this answer: the relay does not transcode. `version` is
+    the o= version, one more for each new answer in the session (§8). Raises `SdpError` when
+    the relayed stream is not audio or has no codec the switch relays.
+    """
+    index = audio_index(offer)
+    if index is None or offer.media[index].media != "audio":
+        raise SdpError("the offer has no audio stream the switch relays")
+    offered = offer.media[index]
+    wanted = RELAYED_CODECS | AUXILIARY_CODECS
+    codecs = tuple(c for c in offered.codecs() if c.encoding.lower() in wanted)
+    capabilities = MediaCapabilities(codecs=codecs, protos=(offered.proto,))
+    ports = [port if i == index else 0 for i in range(len(offer.media))]
+    origin = Origin("ssw", session_id, version, "IN", address_type(address), address)
+    answer = build_answer(offer, [capabilities], address=address, ports=ports, origin=origin)
+    if answer.media[index].is_rejected:
+        raise NoCommonCodec("no common codec: the offer has no codec the switch relays")
+    return answer
 
 
 # What the media server can play: G.711 both laws, and telephone-events to collect digits.

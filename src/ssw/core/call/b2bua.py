@@ -50,6 +50,7 @@ from ssw.core.call.leg_context import (
 )
 from ssw.core.call.leg_uac import OutgoingLeg
 from ssw.core.call.leg_uas import IncomingLeg
+from ssw.core.call.media_anchor import MediaAnchor
 from ssw.core.call.media_policy import MediaPolicy, offer_refused
 from ssw.core.call.meet_me import MeetMeRooms
 from ssw.core.call.routing import Routed, Target, Unroutable, normalize_number, route_call
@@ -186,6 +187,7 @@ class B2bua(CallMedia, LegRegistry):
         self.meet_me = MeetMeRooms(media, cdrs, clock) if media is not None else None
         self._relays: dict[str, RelaySession] = {}
         self._caller_media: dict[str, CallerMedia] = {}  # by connection id (= relay id)
+        self._anchors: dict[str, MediaAnchor] = {}  # by connection id
         self._refused_codecs: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.ctx = LegContext(
             port,
@@ -361,9 +363,10 @@ class B2bua(CallMedia, LegRegistry):
         relay = self._relays.get(connection_id)
         if relay is not None:
             recorded = await self._recording_wanted(domain, caller.number, callee.number)
+            anchor = self._anchors[connection_id] = MediaAnchor(relay, self.clock)
             caller_leg = CallerMedia(incoming, relay, request.body or None, self.clock,
                                      self._caller_media_finished,
-                                     record_into=cdr if recorded else None)
+                                     record_into=cdr if recorded else None, anchor=anchor)
             self._caller_media[connection_id] = caller_leg
         call = Call(
             connection_id=connection_id,
@@ -399,6 +402,7 @@ class B2bua(CallMedia, LegRegistry):
         self.calls.pop(call.connection_id, None)
         self._refused_codecs.pop(call.connection_id, None)
         relay = self._relays.pop(call.connection_id, None)
+        self._anchors.pop(call.connection_id, None)
         announcing = self._caller_media.get(call.connection_id)
         if announcing is None or announcing.announcing is None:
             # an announcement still playing releases the relay when it is over

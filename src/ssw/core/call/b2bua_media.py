@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ssw.core.call.call import Call
+from ssw.core.call.call import Call, Phase
 from ssw.core.call.causes import (
     MEDIA_TIMEOUT,
     MEDIA_UNAVAILABLE,
@@ -32,10 +32,13 @@ from ssw.core.call.events import (
     SessionOffer,
     Side,
     Try,
+    UpdateAccepted,
     UpdateRejected,
 )
+from ssw.core.call.leg_base import SipLeg
 from ssw.core.call.leg_context import LegContext
 from ssw.core.call.leg_uas import IncomingLeg
+from ssw.core.call.media_anchor import MediaAnchor
 from ssw.core.call.media_policy import MediaPolicy, MeetMeRoom, offer_refused
 from ssw.core.call.meet_me import MeetMeRooms
 from ssw.core.call.session_timer import SessionTimerSettings
@@ -65,6 +68,7 @@ class CallMedia:
     ctx: LegContext
     _relays: dict[str, RelaySession]
     _caller_media: dict[str, CallerMedia]
+    _anchors: dict[str, MediaAnchor]
     # by connection id: the codecs the media profiles of the caller (side 0) and callee refuse
     _refused_codecs: dict[str, tuple[frozenset[str], frozenset[str]]]
     _by_invite: dict[object, IncomingLeg]
@@ -212,10 +216,12 @@ class CallMedia:
     def _relayed_sink(self, call: Call, side: int, caller: Any
                       ) -> Callable[[Any, CallEvent], None]:
         relay = self._relays.get(call.connection_id)
-        if relay is None:
+        anchor = self._anchors.get(call.connection_id)
+        if relay is None or anchor is None:
             return call.handle
 
         def through_relay(leg: Any, event: CallEvent) -> None:
+            offer = event.sdp if isinstance(event, SessionOffer) else None
             try:
                 event = relay.rewrite_event(side, event)
             except SdpError as error:
@@ -225,11 +231,21 @@ class CallMedia:
                 relay.play(1 - side, "moh")  # the held phone hears music on hold
             elif isinstance(event, Resume):
                 relay.stop_play(1 - side)
+            if offer and _relay_answers(call, side, event, caller):
+                answer = anchor.answer(side, offer)
+                if answer is not None:
+                    _log.info("call %s: offer from side %d answered by the relay",
+                              call.connection_id, side)
+                    anchor.pass_on(lambda: leg.deliver(UpdateAccepted(answer)),
+                                   after_relay=True)
+                    return
+            target = leg
             if caller is not None and side == 0:
                 if isinstance(caller, CallerMedia):
                     caller.caller_event(event)
-                leg = caller
-            call.handle(leg, event)
+                target = caller
+            anchor.pass_on(lambda: call.handle(target, event),
+                           after_relay=isinstance(event, UpdateAccepted))
 
         return through_relay
 
@@ -256,3 +272,24 @@ class CallMedia:
             _log.warning("call %s: no RTP for %s s; ended", connection_id, message.get("silent"))
             call.terminate(MEDIA_TIMEOUT)
 
+
+
+def _relay_answers(call: Call, side: int, offer: CallEvent, caller: Any) -> bool:
+    """Whether the relay answers the `offer` of side `side` itself (`media_anchor.py`):
+
+    - before the answer, the caller's offer while the relay answered its INVITE's offer and
+      the callee has no early session (the callee cannot take an offer before it has
+      answered the INVITE's, RFC 3311 §5.1);
+    - after it, an offer made with UPDATE towards a party that takes no UPDATE: rather than a
+      re-INVITE that party did not ask for, the relay follows the new address itself.
+    """
+    if call.phase is Phase.SETUP:
+        return side == 0 and isinstance(caller, CallerMedia) and caller.relay_answers_early_offers
+    if call.phase is not Phase.ANSWERED or not isinstance(offer, SessionOffer):
+        return False
+    if not offer.prefer_update:
+        return False
+    other = call.callee if side == 0 else call.caller
+    if isinstance(other, CallerMedia):
+        return "UPDATE" not in other.peer_allow
+    return isinstance(other, SipLeg) and "UPDATE" not in other.peer_allow

@@ -16,9 +16,17 @@ caller):
 - **Recording.** With `cdr` given (the call is to be recorded), the answer starts the
   relay's stereo recording (`recording_name`) and the CDR gets the file name.
 
-Early SDP is only added to a provisional response sent unreliably: an answer in a reliable
-one (RFC 3262) would be final, and the callee's real answer would then contradict it.
-Sans-I/O: the relay is driven with `RelaySession`'s notifications; time comes from `clock`.
+- **The relay's answer in a reliable ring.** A Ring without SDP that goes to the caller
+  reliably (RFC 3262) while its offer has no answer yet carries the relay's answer to that
+  offer (`MediaAnchor.answer`: every offered codec the relay carries, sendrecv; RFC 3262 §5)
+  and ringback plays as above. That answer is final: the callee's later early SDP and the
+  SDP of its 200 re-point the relay only and reach the caller without a body (a second
+  answer to the same offer is not allowed, RFC 3264 §8), and the caller's offers before the
+  callee's own early session are answered by the relay too (`relay_answers_early_offers`).
+
+The ringback SDP of an unreliable provisional response is a preview the callee's answer
+replaces. Sans-I/O: the relay is driven with `RelaySession`'s notifications; time comes
+from `clock`.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from ssw.core.call.causes import ReleaseCause
 from ssw.core.call.cdr import CdrBuilder
 from ssw.core.call.events import Answer, CallEvent, Disconnect, Fail, Ring
 from ssw.core.call.leg_uas import IncomingLeg
+from ssw.core.call.media_anchor import MediaAnchor
 from ssw.core.call.media_policy import recording_name
 from ssw.core.ports import Cancellable, Clock
 from ssw.media.call_media import RelaySession
@@ -50,8 +59,12 @@ class CallerMedia:
 
     def __init__(self, leg: IncomingLeg, relay: RelaySession, offer: bytes | None,
                  clock: Clock, on_finished: Callable[[CallerMedia], None] | None = None,
-                 *, record_into: CdrBuilder | None = None) -> None:
+                 *, record_into: CdrBuilder | None = None,
+                 anchor: MediaAnchor | None = None) -> None:
         self.leg = leg
+        self.anchor = anchor
+        self.offer_answered = False  # the relay answered the INVITE's offer in a reliable 18x
+        self.callee_early_media = False  # a Ring with the callee's SDP came
         self.relay = relay
         self.offer = offer
         self.clock = clock
@@ -75,7 +88,19 @@ class CallerMedia:
                 self._stop_ringback()
             if isinstance(event, Answer):
                 self._start_recording()
+                if self.offer_answered and event.sdp is not None:
+                    event = Answer(None)  # the offer has its answer (RFC 3264 §8)
             self.leg.deliver(event)
+
+    @property
+    def peer_allow(self) -> tuple[str, ...]:
+        return self.leg.peer_allow
+
+    @property
+    def relay_answers_early_offers(self) -> bool:
+        """Whether the relay answers the caller's offers before the call is answered: it
+        answered the INVITE's offer and the callee has no early session of its own."""
+        return self.offer_answered and not self.callee_early_media
 
     def _start_recording(self) -> None:
         cdr, self._record_into = self._record_into, None
@@ -87,16 +112,35 @@ class CallerMedia:
     def _ring(self, ring: Ring) -> None:
         if ring.sdp is not None:
             self._stop_ringback()  # the callee's own early media from now on
+            self.callee_early_media = True
+            if self.offer_answered:
+                ring = Ring(None, ring.reliable, ring.status)  # the relay answered already
             self.leg.deliver(ring)
             return
-        if self.leg.local_sdp is None and not ring.reliable:
+        if self.leg.local_sdp is None and self.leg.will_send_reliably(ring):
+            answer = self._relay_answer()
+            if answer is not None:
+                self.offer_answered = True
+                self.leg.deliver(Ring(answer, ring.reliable, ring.status))
+                self._start_ringback()
+                return
+        elif self.leg.local_sdp is None and not ring.reliable:
             early = self._switch_sdp(ring.status)
             if early is not None:
                 self.leg.deliver(Ring(early, False, ring.status))
-                self.relay.play(0, "tone:ringback")
-                self.ringback = True
+                self._start_ringback()
                 return
         self.leg.deliver(ring)
+
+    def _relay_answer(self) -> bytes | None:
+        """The relay's answer to the caller's INVITE offer, for a reliable 18x (RFC 3262 §5)."""
+        if self.anchor is None or self.offer is None or self.leg.final_sent:
+            return None
+        return self.anchor.answer(0, self.offer)
+
+    def _start_ringback(self) -> None:
+        self.relay.play(0, "tone:ringback")
+        self.ringback = True
 
     def _stop_ringback(self) -> None:
         if self.ringback:
