@@ -101,7 +101,8 @@ class MediaCall:
                     caller_peer: RtpPeer, *, callee_peer: RtpPeer | None = None,
                     callee_port: int | None = None, uac: str = "uac_media.xml",
                     talk_ms: int = 8000, uas: str = "uas_media.xml",
-                    uas_extra: Sequence[str] = ()) -> MediaCall:
+                    uas_extra: Sequence[str] = (), uac_extra: Sequence[str] = ()
+                    ) -> MediaCall:
         tag = free_port(socket.SOCK_DGRAM)  # unique enough for the log names of one test
         callee_task = callee_log = None
         if callee_peer is not None:
@@ -116,7 +117,8 @@ class MediaCall:
         caller_task = asyncio.create_task(sipp.run(
             f"{MEDIA_SCENARIOS}/{uac}", switch.target, calls=1, timeout=40,
             extra=[*caller_args(caller, called), "-key", "rtp_port", str(caller_peer.port),
-                   "-d", str(talk_ms), "-trace_logs", "-log_file", str(caller_log)]))
+                   "-d", str(talk_ms), "-trace_logs", "-log_file", str(caller_log),
+                   *uac_extra]))
         return cls(caller_task, callee_task, caller_log, callee_log)
 
     async def relay(self, log: Path, timeout: float = 15.0) -> tuple[str, int]:

@@ -120,6 +120,50 @@ async def test_rtp_is_relayed_through_the_switch(switch: SwitchProcess, sipp: Si
     assert cdr.recording_file == ""  # neither party records, nor does the domain
 
 
+async def test_early_update_after_the_switch_answered_in_a_reliable_ring(
+        switch: SwitchProcess, sipp: Sipp, peers: list[RtpPeer]) -> None:
+    """ECSS QA update/uac.xml with RTP: a caller that requires 100rel gets the relay's answer
+    in the reliable 180 (the callee rings without SDP), moves its media with an early UPDATE
+    the switch answers itself, and then hears the callee at its new port (and is heard)."""
+    alice, bob = switch.declare(2)
+    a, b, moved = peers
+    callee_port = await register_callee(sipp, switch, bob)
+    call = await MediaCall.start(sipp, switch, alice, bob.number, a, callee_peer=b,
+                                 callee_port=callee_port, uac="uac_media_early_update.xml",
+                                 uas="uas_media_ringing.xml", talk_ms=5000,
+                                 uac_extra=["-key", "new_rtp_port", str(moved.port)])
+    a_port, b_port = await call.relay_ports()
+    await wait_until(lambda: f"update answered from {a_port}".encode() in _read(call.caller_log)
+                     or call.caller_task.done(), 10.0, "the switch's answer to the UPDATE")
+    b_talks, moved_talks = Talker(b, b_port, 1000.0), Talker(moved, a_port, 600.0)
+    try:
+        # ringback reaches the new port until the callee answers (2.5 s), then the callee
+        await wait_until(lambda: _hears(moved, 1000.0) or call.caller_task.done(), 15.0,
+                         "the callee's 1000 Hz at the caller's new port")
+        await wait_until(lambda: _hears(b, 600.0) or call.caller_task.done(), 10.0,
+                         "the caller's 600 Hz from its new port at the callee")
+        assert _hears(moved, 1000.0) and _hears(b, 600.0)
+        assert _from_port(moved, a_port)
+    finally:
+        caller, callee = await call.results()
+        await b_talks.stop()
+        await moved_talks.stop()
+    assert_ok(caller, switch)
+    assert_ok(callee, switch)
+
+
+def _hears(peer: RtpPeer, frequency: float) -> bool:
+    """Whether the last 40 packets `peer` received are mostly a tone of `frequency`."""
+    return len(peer.received) >= 40 and band_energy(peer.audio()[-40 * 160:], frequency) > 0.5
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
 async def test_silent_call_is_released_on_rtp_timeout(switch: SwitchProcess, sipp: Sipp,
                                                       peers: list[RtpPeer]) -> None:
     alice, bob = switch.declare(2)

@@ -227,6 +227,7 @@ class CallMedia:
             except SdpError as error:
                 _log.warning("call %s: SDP from side %d not relayed: %s", call.connection_id,
                              side, error)
+                offer = None  # the relay does not follow it: not for the relay to answer
             if isinstance(event, Hold):
                 relay.play(1 - side, "moh")  # the held phone hears music on hold
             elif isinstance(event, Resume):
