@@ -135,6 +135,9 @@ class CountingIds(IdSource):
     def sequence(self) -> int:
         return 100
 
+    def retry_after(self) -> int:
+        return 7
+
 
 class Txn:
     """Stands for a server transaction of the transaction layer."""

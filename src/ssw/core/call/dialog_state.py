@@ -47,6 +47,10 @@ class IdSource:
     def tag(self) -> str:
         return self.token()
 
+    def retry_after(self) -> int:
+        """A random Retry-After of 0 to 10 seconds (RFC 3261 §14.2, RFC 3311 §5.2)."""
+        return self._octets(1)[0] % 11
+
     def branch(self) -> str:
         return MAGIC_COOKIE + self.token()
 

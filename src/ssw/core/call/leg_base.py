@@ -254,8 +254,10 @@ class SipLeg:
     def _on_offer_request(self, txn: object, request: Request) -> None:
         """re-INVITE or UPDATE (RFC 3261 §14.2, RFC 3311 §5.2)."""
         if self._offer_in is not None:
-            # §14.2: an INVITE while one is pending gets 500 with Retry-After.
-            self.respond(txn, request, 500, headers=[("Retry-After", "1")])
+            # RFC 3261 §14.2, RFC 3311 §5.2: a re-INVITE or UPDATE while an offer of the peer
+            # is still unanswered gets 500 with a random Retry-After of 0 to 10 s.
+            self.respond(txn, request, 500,
+                         headers=[("Retry-After", str(self.ids.retry_after()))])
             return
         if self._offer_out is not None or (request.body and self.offer_outstanding()):
             # Glare (§14.2), or an offer of ours not answered yet (RFC 3311 §5.2).
