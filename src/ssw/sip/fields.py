@@ -89,11 +89,18 @@ class Headers:
 
     __slots__ = ("_cache", "_keys", "_lines", "modified")
 
-    def __init__(self) -> None:
-        self._lines: list[Line] = []
-        self._keys: list[str] = []  # the lookup key of each line, for searches at C speed
+    def __init__(
+        self,
+        lines: list[Line] | None = None,
+        keys: list[str] | None = None,
+        modified: bool = False,
+    ) -> None:
+        """Empty, or the given lines with their lookup keys (taken as they are, unchecked)."""
+        self._lines: list[Line] = [] if lines is None else lines
+        # the lookup key of each line, for searches at C speed
+        self._keys: list[str] = [] if keys is None else keys
         self._cache: dict[str, Any] = {}
-        self.modified = False
+        self.modified = modified
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
@@ -119,11 +126,7 @@ class Headers:
             parts, keys = _parse_lines_slowly(lines)
         else:
             keys = found  # type: ignore[assignment]
-        headers = cls.__new__(cls)
-        headers._lines = parts
-        headers._keys = keys
-        headers._cache = {}
-        headers.modified = False
+        headers = cls(parts, keys)
         content_length = None
         count = keys.count("content-length")
         if count == 1:
@@ -203,11 +206,8 @@ class Headers:
         return f"Headers({list(self)!r})"
 
     def copy(self) -> Headers:
-        clone = Headers()
-        clone._lines = list(self._lines)
-        clone._keys = list(self._keys)
+        clone = Headers(list(self._lines), list(self._keys), self.modified)
         clone._cache = dict(self._cache)
-        clone.modified = self.modified
         return clone
 
     def serialize(self) -> str:

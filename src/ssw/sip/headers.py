@@ -366,13 +366,9 @@ class CSeq:
         ):
             raise HeaderError(f"malformed CSeq {text!r}", header="CSeq")
         number = parts[0]
-        cseq = _new(cls)
-        cseq.method = parts[1]
         if number.isdecimal() and number.isascii() and len(number) < 10:
-            cseq.seq = int(number)  # fewer than 10 digits: below 2**31
-        else:
-            cseq.seq = parse_delta(number, "CSeq", 2**31 - 1)
-        return cseq
+            return cls(int(number), parts[1])  # fewer than 10 digits: below 2**31
+        return cls(parse_delta(number, "CSeq", 2**31 - 1), parts[1])
 
     def __str__(self) -> str:
         return f"{self.seq} {self.method}"

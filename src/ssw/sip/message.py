@@ -48,7 +48,6 @@ _REQUEST_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"]+")
 # The usual Request-Line read and checked in one step: an upper-case method, a SIP URI of the
 # usual shape (`ssw.sip.uri.SIP_URI_USUAL`, its parts kept for `ruri`) and SIP/2.0.
 _USUAL_REQUEST_LINE = re.compile(f"([A-Z]+) ({SIP_URI_USUAL}) SIP/2\\.0")
-_new = object.__new__
 _known_name = NAME_KEYS.get
 _KNOWN_METHODS = frozenset({
     "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY",
@@ -129,18 +128,26 @@ class Request(Message):
         body: bytes = b"",
         *,
         version: str = "SIP/2.0",
+        uri_parts: list[str | None] | None = None,
     ) -> None:
-        if _METHOD.fullmatch(method) is None:
+        """`uri_parts`: the groups of `SIP_URI_USUAL` matched against `uri`, when the parser
+        has them (the match proves `uri` valid; `ruri` is then made from them)."""
+        if method not in _KNOWN_METHODS and _METHOD.fullmatch(method) is None:
             raise ValueError(f"invalid method {method!r}")
-        if _REQUEST_URI.fullmatch(uri) is None:
+        if uri_parts is None and _REQUEST_URI.fullmatch(uri) is None:
             raise ValueError(f"invalid Request-URI {uri!r}")
-        if headers is not None and not isinstance(headers, Headers):
+        if headers is None:
+            headers = Headers()
+        elif not isinstance(headers, Headers):
             headers = Headers.from_pairs(headers)
-        super().__init__(headers, body)
+        # Message.__init__, written out: a request is made for every one received.
+        self.headers = headers
+        self._body = body
+        self._raw = None
         self._method = method
         self._uri = uri
         self._ruri: Uri | None = None
-        self._uri_parts: list[str | None] | None = None  # `SIP_URI_USUAL` groups, when parsed
+        self._uri_parts = uri_parts
         self.version = version
 
     @property
@@ -179,15 +186,12 @@ class Request(Message):
 
     def copy(self) -> Request:
         """An independent copy (headers and body); the copy still serializes byte-exact."""
-        clone = Request.__new__(Request)
-        clone.headers = self.headers.copy()
-        clone._body = self._body
+        clone = Request(
+            self._method, self._uri, self.headers.copy(), self._body,
+            version=self.version, uri_parts=self._uri_parts,
+        )
         clone._raw = self._raw
-        clone._method = self._method
-        clone._uri = self._uri
         clone._ruri = self._ruri
-        clone._uri_parts = self._uri_parts
-        clone.version = self.version
         return clone
 
     def __eq__(self, other: object) -> bool:
@@ -221,9 +225,13 @@ class Response(Message):
             raise ValueError(f"status {status} is not in 100..699")
         if reason is not None and ("\r" in reason or "\n" in reason):
             raise ValueError("reason phrase must not contain CR or LF")
-        if headers is not None and not isinstance(headers, Headers):
+        if headers is None:
+            headers = Headers()
+        elif not isinstance(headers, Headers):
             headers = Headers.from_pairs(headers)
-        super().__init__(headers, body)
+        self.headers = headers
+        self._body = body
+        self._raw = None
         self._status = status
         self._reason = reason if reason is not None else reason_phrase(status)
         self.version = version
@@ -248,13 +256,10 @@ class Response(Message):
         return f"{self.version} {self._status} {self._reason}"
 
     def copy(self) -> Response:
-        clone = Response.__new__(Response)
-        clone.headers = self.headers.copy()
-        clone._body = self._body
+        clone = Response(
+            self._status, self._reason, self.headers.copy(), self._body, version=self.version
+        )
         clone._raw = self._raw
-        clone._status = self._status
-        clone._reason = self._reason
-        clone.version = self.version
         return clone
 
     def __eq__(self, other: object) -> bool:
@@ -306,11 +311,7 @@ def parse_message(data: bytes) -> Request | Response:
     if None in keys or keys.count("content-length") != 1:
         headers, content_length = Headers.parse_lines(lines)
     else:
-        headers = _new(Headers)
-        headers._lines = parts
-        headers._keys = keys  # type: ignore[assignment]
-        headers._cache = {}
-        headers.modified = False
+        headers = Headers(parts, keys)  # type: ignore[arg-type]
         text = parts[keys.index("content-length")][2].strip(" \t")
         if text.isdigit() and text.isascii() and len(text) < 10:
             content_length = int(text)
@@ -331,13 +332,8 @@ def parse_message(data: bytes) -> Request | Response:
     message: Request | Response
     usual = _USUAL_REQUEST_LINE.fullmatch(first)
     if usual is not None:
-        message = request = _new(Request)
-        request.headers = headers
-        request._body = body
-        request._method, request._uri, *uri_parts = usual.groups()
-        request._ruri = None
-        request._uri_parts = uri_parts
-        request.version = "SIP/2.0"
+        method, uri, *uri_parts = usual.groups()
+        message = Request(method, uri, headers, body, uri_parts=uri_parts)
     elif first.startswith("SIP/") or first[:4].upper() == "SIP/":
         message = _parse_status_line(first, headers, body)
     else:
@@ -369,15 +365,7 @@ def _parse_request_line(line: str, headers: Headers, body: bytes) -> Request:
         _check_version(version, line)
     if _REQUEST_URI.fullmatch(uri) is None:
         raise StartLineError(f"invalid Request-URI in {line[:80]!r}")
-    request = _new(Request)
-    request.headers = headers
-    request._body = body
-    request._method = method
-    request._uri = uri
-    request._ruri = None
-    request._uri_parts = None
-    request.version = version
-    return request
+    return Request(method, uri, headers, body, version=version)
 
 
 def _parse_status_line(line: str, headers: Headers, body: bytes) -> Response:
@@ -387,13 +375,7 @@ def _parse_status_line(line: str, headers: Headers, body: bytes) -> Response:
     _check_version(version, line)
     if len(code) != 3 or not code.isdigit() or not code.isascii() or code[0] not in "123456":
         raise StartLineError(f"invalid status code in Status-Line {line[:80]!r}")
-    response = Response.__new__(Response)
-    response.headers = headers
-    response._body = body
-    response._status = int(code)
-    response._reason = reason
-    response.version = version
-    return response
+    return Response(int(code), reason, headers, body, version=version)
 
 
 def _check_version(version: str, line: str) -> None:
@@ -487,19 +469,7 @@ def make_response(
         lines.append(line)
     keys.append("content-length")
     lines.append(("Content-Length", ":", f" {len(body)}"))
-    fields = _new(Headers)
-    fields._keys = keys
-    fields._lines = lines
-    fields._cache = {}
-    fields.modified = True
-    response = _new(Response)
-    response.headers = fields
-    response._body = bytes(body)
-    response._raw = None
-    response._status = status
-    response._reason = reason if reason is not None else reason_phrase(status)
-    response.version = "SIP/2.0"
-    return response
+    return Response(status, reason, Headers(lines, keys, True), bytes(body))
 
 
 # RFC 3261 §8.2.6.2: the header fields a response copies from its request.
