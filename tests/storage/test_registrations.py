@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from ssw.storage import Binding, InvalidName, InvalidValue, NotFound, Storage
 
@@ -152,3 +154,40 @@ async def test_replace_many_writes_a_batch_and_names_the_missing(
     with pytest.raises(InvalidValue, match="belong"):
         await storage.registrations.replace_many({first: [binding(second, "sip:z@h", 60)]})
     assert await storage.registrations.count() == 2
+
+
+async def test_replace_many_names_a_missing_subscriber_even_without_bindings(
+    storage: Storage, subscribers: list[str]
+) -> None:
+    first = subscribers[0]
+    await storage.registrations.upsert(binding(first, "sip:a@h", 60))
+    assert await storage.registrations.replace_many({first: [], "999@pv.ssw3": []}) == [
+        "999@pv.ssw3"
+    ]
+    assert await storage.registrations.count() == 0
+
+
+async def test_a_failed_batch_leaves_nothing_half_written(
+    storage: Storage, subscribers: list[str]
+) -> None:
+    """The SQLite path runs its own BEGIN/COMMIT: a statement failing in the middle rolls
+    the whole batch back, and the connection serves the next batch normally."""
+    if storage.dialect != "sqlite":
+        pytest.skip("a SQLite trigger makes the insert fail")
+    first, second = subscribers
+    await storage.registrations.replace_many({first: [binding(first, "sip:old@h", 60)]})
+    async with storage.database.engine.begin() as conn:
+        await conn.execute(text(
+            "CREATE TRIGGER ecss_subscribers.refuse_boom BEFORE INSERT ON registrations"
+            " WHEN NEW.contact = 'sip:boom@h' BEGIN SELECT RAISE(ABORT, 'boom refused'); END"))
+    with pytest.raises(DBAPIError, match="boom refused"):
+        await storage.registrations.replace_many({
+            first: [binding(first, "sip:new@h", 60)],
+            second: [binding(second, "sip:boom@h", 60)],
+        })
+    assert [b.contact for b in await storage.registrations.list_all()] == ["sip:old@h"]
+    for _ in range(10):  # more than the pool holds: no connection was left in a transaction
+        assert await storage.registrations.replace_many(
+            {second: [binding(second, "sip:c@h", 60)]}) == []
+    assert [b.contact for b in await storage.registrations.list_all()] == [
+        "sip:old@h", "sip:c@h"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from ssw.sip.errors import SipError
 from ssw.sip.headers import Contact
@@ -62,8 +63,11 @@ class Source:
     transport: str
 
 
+@lru_cache(maxsize=65536)
 def _contact_key(contact: str) -> str:
-    """Bindings are matched by URI equality (RFC 3261 §10.3 step 8, §19.1.4)."""
+    """Bindings are matched by URI equality (RFC 3261 §10.3 step 8, §19.1.4). Remembered
+    per contact text: a phone sends the same Contact at every refresh, and the stored
+    bindings are matched again at each."""
     try:
         uri = parse_uri(contact)
     except SipError:

@@ -198,3 +198,37 @@ def test_credentials_round_trip_property(
 def test_parser_never_crashes(value: str) -> None:
     with contextlib.suppress(AuthParseError):
         parse_auth_value(value)
+
+
+_param_names = st.sampled_from(
+    ["username", "realm", "nonce", "uri", "response", "algorithm", "cnonce", "opaque", "qop",
+     "nc", "userhash", "Username", "NONCE", "x-extra", "stale"])
+_param_values = st.text(alphabet=st.sampled_from(list('ab0= ,"\\\t/:@.-')), max_size=8)
+
+
+@given(
+    scheme=st.sampled_from(["Digest", "digest", "DIGEST", "Basic", "Digest\t"]),
+    params=st.lists(st.tuples(_param_names, _param_values, st.booleans()), max_size=12),
+    separator=st.sampled_from([",", ", ", " ,", ",,"]),
+    padding=st.sampled_from(["", " ", "\t "]),
+)
+def test_credentials_shortcut_agrees_with_the_full_reader(
+    scheme: str, params: list[tuple[str, str, bool]], separator: str, padding: str
+) -> None:
+    """Credentials in the usual shape are read by one pattern; anything the pattern takes
+    must read the same as through `parse_auth_value`, and anything else the same error."""
+    value = padding + scheme + " " + separator.join(
+        f'{name}="{text}"' if quoted else f"{name}={text}" for name, text, quoted in params
+    ) + padding
+
+    def read(given: str | AuthValue) -> DigestCredentials | str:
+        try:
+            return DigestCredentials.parse(given)
+        except AuthError as exc:
+            return type(exc).__name__
+
+    try:
+        full: DigestCredentials | str = read(parse_auth_value(value))
+    except AuthParseError as exc:
+        full = type(exc).__name__
+    assert read(value) == full

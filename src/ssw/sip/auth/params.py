@@ -51,6 +51,9 @@ _SIMPLE_PARAM = (
 _SCHEME = re.compile(f"[{_TOKEN_CLASS}]+")
 _SIMPLE_PARAM_RE = re.compile(_SIMPLE_PARAM)
 _SIMPLE_PARAM_LIST = re.compile(f"{_SIMPLE_PARAM}(?:,{_SIMPLE_PARAM})*")
+# Digest credentials in that usual shape, scheme included (group: the parameter list).
+_SIMPLE_DIGEST = re.compile(
+    f"[ \t]*(?i:digest)[ \t]+({_SIMPLE_PARAM}(?:,{_SIMPLE_PARAM})*)")
 
 
 class AuthError(ValueError):
@@ -351,6 +354,10 @@ class DigestCredentials:
 
     @classmethod
     def parse(cls, value: str | AuthValue) -> DigestCredentials:
+        if isinstance(value, str):
+            usual = _parse_usual_credentials(value)
+            if usual is not None:
+                return usual
         parsed = value if isinstance(value, AuthValue) else parse_auth_value(value)
         if not parsed.is_digest:
             raise UnsupportedScheme(parsed.scheme)
@@ -359,6 +366,12 @@ class DigestCredentials:
         for name in _CREDENTIALS_REQUIRED:
             if name not in values:
                 raise AuthParseError(f"Digest credentials have no {name}")
+        return cls._from_values(
+            values, tuple(p for p in parsed.params if p.name.lower() not in _CREDENTIALS_PARAMS))
+
+    @classmethod
+    def _from_values(cls, values: dict[str, str],
+                     extra: tuple[AuthParam, ...]) -> DigestCredentials:
         return cls(
             username=values["username"],
             realm=values["realm"],
@@ -371,7 +384,7 @@ class DigestCredentials:
             qop=values.get("qop"),
             nc=values.get("nc"),
             userhash=_flag(values.get("userhash")),
-            extra=tuple(p for p in parsed.params if p.name.lower() not in _CREDENTIALS_PARAMS),
+            extra=extra,
         )
 
     def serialize(self) -> str:
@@ -396,3 +409,29 @@ class DigestCredentials:
             params.append(AuthParam("userhash", "true", quoted=False))
         params.extend(self.extra)
         return AuthValue("Digest", tuple(params)).serialize()
+
+
+def _parse_usual_credentials(value: str) -> DigestCredentials | None:
+    """Digest credentials in the shape every client sends (no quoted-pairs, no empty or
+    repeated parameters), read with one pattern and no intermediate `AuthValue`; None when
+    the value is not of that shape, and the full reader must say what is wrong or read it.
+    Every REGISTER and INVITE of a registered phone comes this way."""
+    if len(value) > MAX_VALUE_LENGTH or "\r" in value or "\n" in value or "\0" in value:
+        return None
+    match = _SIMPLE_DIGEST.fullmatch(value.rstrip(_LWS))
+    if match is None:
+        return None
+    found = _SIMPLE_PARAM_RE.findall(match.group(1))
+    values: dict[str, str] = {}
+    extra: list[AuthParam] = []
+    for name, quoted, bare in found:
+        key = name.lower()
+        if key in values:
+            return None
+        # the bare alternative matches at least one character: empty means quoted
+        values[key] = bare or quoted
+        if key not in _CREDENTIALS_PARAMS:
+            extra.append(AuthParam(name, bare, False) if bare else AuthParam(name, quoted, True))
+    if len(found) > MAX_PARAMS or any(name not in values for name in _CREDENTIALS_REQUIRED):
+        return None
+    return DigestCredentials._from_values(values, tuple(extra))

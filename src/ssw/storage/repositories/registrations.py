@@ -5,11 +5,12 @@ they survive a restart. The registrar decides; this stores and lists. Time is pa
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Dialect, Row, bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ssw.storage.errors import InvalidValue, NotFound
@@ -34,8 +35,9 @@ _TRANSPORTS = ("udp", "tcp", "tls", "ws", "wss")
 _BATCH = 500
 
 
-def _check(binding: Binding) -> dict[str, Any]:
-    split_address(binding.aor)
+def _check(binding: Binding, *, aor_checked: bool = False) -> dict[str, Any]:
+    if not aor_checked:
+        split_address(binding.aor)
     if not binding.contact or len(binding.contact) > 500:
         raise InvalidValue("a contact URI must be 1-500 characters")
     q = binding.q
@@ -60,7 +62,7 @@ def _check(binding: Binding) -> dict[str, Any]:
         "source_port": binding.source_port,
         "transport": binding.transport,
         "user_agent": binding.user_agent[:255],
-        "path": dump_json(list(binding.path)),
+        "path": dump_json(list(binding.path)) if binding.path else "[]",
         "instance": binding.instance[:255],
         "reg_id": binding.reg_id,
     }
@@ -82,6 +84,90 @@ def _record(row: Row[Any]) -> Binding:
         instance=row.instance,
         reg_id=row.reg_id,
     )
+
+
+#: the columns `_check` fills, in the order the SQLite statements take them
+_VALUE_COLUMNS = ("aor", "contact", "q", "expires_at", "call_id", "cseq", "source_host",
+                  "source_port", "transport", "user_agent", "path", "instance", "reg_id")
+
+
+@dataclass(frozen=True, slots=True)
+class _SqliteBatch:
+    """`replace_many`'s statements rendered once for SQLite (qmark parameters):
+
+    * `delete`: every binding of one AOR;
+    * `insert`: one binding, selected from the subscriber's row, so that nothing is
+      written for a subscriber removed meanwhile (its AOR is left out, as the SQLAlchemy
+      path does with a query first);
+    * `insert_order`: the names of `insert`'s parameters, in order;
+    * `to_db`: the dialect's own conversion of a datetime, so that rows read the same
+      whichever path wrote them."""
+
+    delete: str
+    insert: str
+    insert_order: tuple[str, ...]
+    to_db: Callable[[Any], Any]
+
+    @classmethod
+    def for_dialect(cls, dialect: Dialect) -> _SqliteBatch:
+        owner = (_subscribers.join(_domains, _subscribers.c.domain_id == _domains.c.id))
+        adding = insert(_registrations).from_select(
+            [*_VALUE_COLUMNS, "subscriber_id", "updated_at"],
+            select(*(bindparam(name) for name in _VALUE_COLUMNS), _subscribers.c.id,
+                   bindparam("updated_at"))
+            .select_from(owner)
+            .where(_domains.c.name == bindparam("domain"),
+                   _subscribers.c.number == bindparam("number")),
+        ).compile(dialect=dialect)
+        dropping = delete(_registrations).where(_registrations.c.aor == bindparam("aor"))
+        time_type = _registrations.c.expires_at.type.dialect_impl(dialect)
+        to_db = time_type.bind_processor(dialect) or (lambda value: value)
+        return cls(str(dropping.compile(dialect=dialect)), str(adding),
+                   tuple(adding.positiontup or ()), to_db)
+
+    def rows(self, aor: str, values: list[dict[str, Any]],
+             updated_at: Any) -> list[tuple[Any, ...]]:
+        number, _, domain = aor.rpartition("@")  # checked by `replace_many`
+        order = self.insert_order
+        rows = []
+        for row in values:
+            row.update(expires_at=self.to_db(row["expires_at"]), updated_at=updated_at,
+                       number=number, domain=domain)
+            rows.append(tuple([row[name] for name in order]))
+        return rows
+
+
+_sqlite_batches: dict[int, _SqliteBatch] = {}
+
+
+def _sqlite_batch(dialect: Dialect) -> _SqliteBatch:
+    batch = _sqlite_batches.get(id(dialect))
+    if batch is None:
+        batch = _sqlite_batches[id(dialect)] = _SqliteBatch.for_dialect(dialect)
+    return batch
+
+
+async def _existing_sqlite(driver: Any, dialect: Dialect, aors: list[str]) -> set[str]:
+    """The AORs among `aors` whose subscriber exists, read in the open SQLite transaction."""
+    by_domain: dict[str, list[str]] = {}
+    for aor in aors:
+        number, domain = split_address(aor)
+        by_domain.setdefault(domain, []).append(number)
+    found: set[str] = set()
+    for domain, numbers in by_domain.items():
+        for start in range(0, len(numbers), _BATCH):
+            chunk = numbers[start : start + _BATCH]
+            query = (
+                select(_subscribers.c.number)
+                .join(_domains, _subscribers.c.domain_id == _domains.c.id)
+                .where(_domains.c.name == domain, _subscribers.c.number.in_(chunk))
+                .compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+            )
+            params = query.construct_params()
+            rows = await driver.execute_fetchall(
+                str(query), tuple(params[name] for name in query.positiontup or ()))
+            found.update(f"{number}@{domain}" for (number,) in rows)
+    return found
 
 
 _ORDER = (_registrations.c.aor, _registrations.c.q.desc(), _registrations.c.id)
@@ -139,10 +225,12 @@ class RegistrationRepository(Repository):
             contacts = [b.contact for b in bindings]
             if len(set(contacts)) != len(contacts):
                 raise InvalidValue(f"the same contact is given twice for {aor}")
-            rows[aor] = [_check(b) for b in bindings]
+            rows[aor] = [_check(b, aor_checked=True) for b in bindings]
         if not rows:
             return []
         updated_at = self._now()
+        if self._db.dialect == "sqlite":
+            return await self._replace_many_sqlite(rows, updated_at)
         async with self._db.write() as conn:
             owners = await _subscriber_ids(conn, list(rows))
             written = [aor for aor in rows if aor in owners]
@@ -160,6 +248,26 @@ class RegistrationRepository(Repository):
             for start in range(0, len(fresh), _BATCH):
                 await conn.execute(insert(_registrations), fresh[start : start + _BATCH])
         return [aor for aor in rows if aor not in owners]
+
+    async def _replace_many_sqlite(self, rows: dict[str, list[dict[str, Any]]],
+                                   updated_at: datetime) -> list[str]:
+        """`replace_many` on SQLite: one transaction of four trips to the SQLite thread
+        (BEGIN IMMEDIATE, the deletes, the inserts, COMMIT) whatever the batch holds.
+        Each insert selects the subscriber's id, so the count of rows written tells
+        whether every subscriber still exists; only when it does not, or when a batch
+        removes an AOR's bindings altogether, is the subscribers table read."""
+        dialect = self._db.engine.dialect
+        statements = _sqlite_batch(dialect)
+        stamp = statements.to_db(updated_at)
+        fresh = [row for aor, values in rows.items()
+                 for row in statements.rows(aor, values, stamp)]
+        async with self._db.sqlite_write() as driver:
+            await driver.executemany(statements.delete, [(aor,) for aor in rows])
+            written = (await driver.executemany(statements.insert, fresh)).rowcount if fresh else 0
+            if written == len(fresh) and all(rows.values()):
+                return []
+            existing = await _existing_sqlite(driver, dialect, list(rows))
+        return [aor for aor in rows if aor not in existing]
 
     async def _write(self, conn: AsyncConnection, aor: str, rows: list[dict[str, Any]]) -> None:
         number, domain = split_address(aor)
