@@ -24,6 +24,7 @@ from ssw.app.adapters import StorageCdrSink, StorageSubscribers, location_listen
 from ssw.app.clock import LoopClock
 from ssw.app.media import MediaSettings, StorageMediaPolicy, SwitchMedia
 from ssw.app.ready import ReadinessPort
+from ssw.app.trunks import StorageTrunks
 from ssw.cocon.alarms import AlarmBoard
 from ssw.cocon.server import CoconConfig, CoconServer
 from ssw.cocon.services import ChangeHub
@@ -196,11 +197,13 @@ class Switch:
             self.changes.subscribe(media_policy.on_change)
             self.media = SwitchMedia(config.media, config.data_dir, config.address)
             media_client = await self.media.start(self._on_media_event)
+        trunks = StorageTrunks(storage)
+        self.changes.subscribe(trunks.on_change)
         self.b2bua = B2bua(endpoint, clock, keepalive, StorageSubscribers(directory, clock.now),
                            self._cdrs, B2buaConfig(local=local, auth_secret=secret,
                                                    send_trying=True),
                            spawn=self._spawn, admission=self.licence.manager,
-                           media=media_client, media_policy=media_policy)
+                           media=media_client, media_policy=media_policy, trunks=trunks)
         registrar = Registrar(storage, RegistrarConfig(auth_secret=secret),
                               directory=directory, locations=locations)
         dispatcher = Dispatcher(endpoint, clock, registrar, self.b2bua, self._spawn,

@@ -55,6 +55,7 @@ from ssw.core.call.media_policy import MediaPolicy, offer_refused
 from ssw.core.call.meet_me import MeetMeRooms
 from ssw.core.call.routing import Routed, Target, Unroutable, normalize_number, route_call
 from ssw.core.call.session_timer import SessionTimerSettings, TooSmall, negotiate_as_uas
+from ssw.core.call.trunks import Trunks, trunk_caller
 from ssw.core.ports import (
     CallAdmission,
     CdrSink,
@@ -166,8 +167,10 @@ class B2bua(CallMedia, LegRegistry):
         admission: CallAdmission | None = None,
         media: MediaClient | None = None,
         media_policy: MediaPolicy | None = None,
+        trunks: Trunks | None = None,
     ) -> None:
         self.port = port
+        self.trunks = trunks  # static SIP trunks (trunks.py); None: subscribers only
         self.clock = clock
         self.locations = locations
         self.subscribers = subscribers
@@ -295,6 +298,9 @@ class B2bua(CallMedia, LegRegistry):
         self._pending_cancel[txn] = False
         try:
             caller = await self.subscribers.find(domain, caller_uri.user)
+            trunk = None if caller or not self.trunks else await self.trunks.from_peer(source)
+            if trunk is not None:  # a call in from a trunk: identified by its address
+                domain, caller = trunk.domain, trunk_caller(trunk, caller_uri.user)
             if caller is None:
                 self._reject(txn, request, 403, "Caller Is Not A Subscriber")
                 return
@@ -321,7 +327,7 @@ class B2bua(CallMedia, LegRegistry):
             setup = self.clock.now()
             room = await self._meet_me_room(domain, called or "")
             route = None if room is not None else await route_call(
-                domain, called or "", self.subscribers, self.locations)
+                domain, called or "", self.subscribers, self.locations, self.trunks)
             if self._pending_cancel.get(txn):
                 self._reject(txn, request, 487)
                 return

@@ -2,7 +2,8 @@
 
 This is the policy of the basic call, read top to bottom (`route_call`): an unknown number is
 answered 404, a subscriber without registered contacts 480, otherwise the subscriber's contacts
-are grouped by its fork mode into a `ForkPlan`. Routing contexts (XML rules, trunks) will be a
+are grouped by its fork mode into a `ForkPlan`. A number no subscriber of the domain has goes
+to the domain's SIP trunk when it has one (`trunks.py`). Routing contexts (XML rules) will be a
 step in front of this one; they end in "local" and land here.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from ssw.core.call.causes import NOT_REGISTERED, UNKNOWN_NUMBER, ReleaseCause
 from ssw.core.call.dialog_state import address_of_uri
+from ssw.core.call.trunks import Trunks, trunk_callee, trunk_target
 from ssw.core.ports import Binding, ForkMode, Locations, SubscriberProfile, Subscribers
 from ssw.sip.address import Address
 
@@ -132,15 +134,21 @@ def plan_forks(bindings: Sequence[Binding], mode: ForkMode, step_timeout: float)
 
 
 async def route_call(
-    domain: str, called: str, subscribers: Subscribers, locations: Locations
+    domain: str, called: str, subscribers: Subscribers, locations: Locations,
+    trunks: Trunks | None = None,
 ) -> Routed | Unroutable:
-    """Route a call to `called` in `domain` to the callee's registered contacts."""
+    """Route a call to `called` in `domain` to the callee's registered contacts, or to the
+    domain's trunk when no subscriber has that number."""
     number = normalize_number(called)
     if number is None:
         return Unroutable(UNKNOWN_NUMBER)
     callee = await subscribers.find(domain, number)
     if callee is None:
-        return Unroutable(UNKNOWN_NUMBER)
+        trunk = None if trunks is None else await trunks.of_domain(domain)
+        if trunk is None:
+            return Unroutable(UNKNOWN_NUMBER)
+        uri, dest = trunk_target(trunk, number)
+        return Routed(trunk_callee(trunk, number), ForkPlan(((Target(uri, dest),),)))
     bindings = await locations.lookup(domain, number)
     if not bindings:
         return Unroutable(NOT_REGISTERED)
