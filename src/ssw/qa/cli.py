@@ -26,7 +26,7 @@ from typing import Any
 from .lanes import lane_addresses, split_into_lanes
 from .report import load_results, save_results, write_report
 from .runner import MANUAL_FILE_REASON, FileResult, RunSettings, run_file, skip_file
-from .suite import QaFile, QaFormatError, load_qa_file, needs_lab
+from .suite import QaFile, QaFormatError, load_qa_file, needs_lab, stand_in_covers
 
 __all__ = ["collect_files", "find_suite_root", "main", "register", "run_paths"]
 
@@ -101,6 +101,8 @@ async def run_paths(files: Sequence[Path], settings: RunSettings, *, include_man
     for path in files:
         qa_file = load_qa_file(path)
         lab = needs_lab(qa_file)
+        if lab and settings.stand_in is not False and stand_in_covers(qa_file):
+            lab = ()  # the stand-in tester and its trunk play the lab's parties
         if lab and not include_manual:
             report(skip_file(qa_file, f"{MANUAL_FILE_REASON}: {', '.join(lab)}"))
         else:
@@ -142,6 +144,14 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--include-manual", action="store_true",
                         help="also run manual files (no AutoTest, and their tests reach parties "
                              "they do not declare, e.g. number 108 or a trunk phone)")
+    parser.add_argument("--stand-in", choices=("auto", "on", "off"), default="auto",
+                        help="the stand-in tester: a baresip phone registered as the files' "
+                             "%%%%TestNumber%%%% (108) that does what their Print steps ask a "
+                             "person (answer, let ring, call the test's phone), plus a static "
+                             "SIP trunk at the phones' address for their Type: Trunk phones. "
+                             "auto (default): for the files whose tests reach that number")
+    parser.add_argument("--baresip", default=shutil.which("baresip") or "baresip",
+                        help="baresip binary (the stand-in tester)")
     parser.add_argument("--report-only", action="store_true",
                         help="run nothing: write --report from the stored --results")
     parser.add_argument("-v", "--verbose", action="store_true",
@@ -177,7 +187,8 @@ def _run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ssw-qa-") as temporary:
         workdir = (args.workdir or Path(temporary)).resolve()
         settings = RunSettings(suite_root=suite_root, workdir=workdir, sipp=args.sipp,
-                               ip=args.ip, domain=args.domain)
+                               ip=args.ip, domain=args.domain, baresip=args.baresip,
+                               stand_in={"auto": None, "on": True, "off": False}[args.stand_in])
         def keep(result: FileResult) -> None:
             if args.results is not None:
                 save_results(args.results, [result], suite_root)

@@ -20,8 +20,18 @@ from .checks import check_difference
 from .cocon import CoconClient, CoconError
 from .phones import PhoneJob, PhoneSettings, feature_code_job, registration_job
 from .sipp import SippOutcome, SippProcess
+from .stand_in import StandIn, StandInAccount, StandInError, asks_tester
 from .start_ua import StartUaStep, error_line
-from .suite import QaFile, QaFormatError, QaTest, QaUser, Step, Variables, ordered_commands
+from .suite import (
+    QaFile,
+    QaFormatError,
+    QaTest,
+    QaUser,
+    Step,
+    Variables,
+    ordered_commands,
+    trunk_ports,
+)
 from .switch import SwitchProcess, SwitchStartError
 
 __all__ = [
@@ -55,6 +65,11 @@ class RunSettings:
     cocon_password: str = "password"
     pause_between_tests: float = 1.0
     kill_grace: float = 15.0  # seconds a SIPp process may outlive its own -timeout
+    # The stand-in tester (stand_in.py) for files whose tests call or wait for a person at
+    # `%%TestNumber%%`: True always, False never, None when the file reaches that number.
+    stand_in: bool | None = None
+    baresip: str = "baresip"
+    stand_in_password: str = "tester108"
 
 
 class StepFailure(Exception):
@@ -119,6 +134,49 @@ class _FileRun:
         }, qa_file.users)
         self._runs = 0
         self._registered_at: float | None = None
+        self.stand_in: StandIn | None = None
+        self.trunk_ports: tuple[int, ...] = trunk_ports(qa_file)
+
+    # -- the stand-in tester and the trunk peer -------------------------------------------
+
+    def tester(self) -> StandInAccount | None:
+        """The person the file's `Print` steps talk to, when this run plays them."""
+        number = self.variables.get("TestNumber")
+        wanted = self.settings.stand_in
+        if number is None or wanted is False:
+            return None
+        if wanted is None and not asks_tester(self.file):
+            return None
+        domain = self.variables.get("TestDomain") or self.settings.domain
+        return StandInAccount(number, domain, self.settings.stand_in_password)
+
+    async def start_stand_in(self, switch: SwitchProcess) -> None:
+        account = self.tester()
+        if account is None:
+            return
+        answer = await self.cocon.run(
+            f"/domain/{account.domain}/sip/user/declare default_routing sip.ab "
+            f"{account.number}@{account.domain} none no_qop_authentication login-as-number "
+            f"{account.password}")
+        if answer.failed:
+            raise StepFailure(f"cannot declare the tester {account.number}: {answer.output}")
+        self.stand_in = StandIn(self.settings.baresip, self.workdir / "stand-in", self.settings.ip,
+                                switch.host, switch.ports.sip, account)
+        try:
+            await self.stand_in.start()
+        except (OSError, StandInError) as error:
+            raise StepFailure(f"stand-in tester: {error}") from None
+
+    async def declare_trunks(self) -> None:
+        """A static SIP trunk at the phones' address for each `Type: Trunk` port of the file:
+        calls from it come in unauthenticated, numbers not local go out through it."""
+        for port in self.trunk_ports:
+            command = (f"/domain/{self.settings.domain}/trunk/sip/declare default_routing "
+                       f"qa_trunks trunk{port} qa_ipset static {self.settings.ip} {port} "
+                       f"sip-proxy {port}")
+            answer = await self.cocon.run(command)
+            if answer.failed:
+                raise StepFailure(f"cannot declare the trunk on port {port}: {answer.output}")
 
     # -- phones ---------------------------------------------------------------------------
 
@@ -215,6 +273,8 @@ class _FileRun:
             failure = failure or error
         finally:
             await start_ua.stop_background()
+            if self.stand_in is not None:
+                await self.stand_in.end_of_test()
         seconds = time.monotonic() - started
         if failure is None:
             return TestResult(test.name, True, seconds=seconds)
@@ -234,7 +294,10 @@ class _FileRun:
         elif kind == "Sleep":
             await asyncio.sleep(float(self.variables.substitute(str(step.body))))
         elif kind == "Print":
-            log.info("%s: %s", self.file.path.name, self.variables.substitute(str(step.body)))
+            text = self.variables.substitute(str(step.body))
+            log.info("%s: %s", self.file.path.name, text)
+            if self.stand_in is not None:
+                self.stand_in.instruct(text)
         elif kind == "Stop":
             pass  # a manual pause of the original runner; an unattended run goes on
         elif kind == "SetVar":
@@ -274,17 +337,25 @@ async def run_file(qa_file: QaFile, settings: RunSettings) -> FileResult:
         async with SwitchProcess(workdir / "switch-data", settings.ip) as switch, CoconClient(
             switch.host, switch.ports.cocon, settings.cocon_user, settings.cocon_password
         ) as cocon:
-            await _run_tests(_FileRun(qa_file, settings, workdir, switch, cocon), result)
+            run = _FileRun(qa_file, settings, workdir, switch, cocon)
+            try:
+                await _run_tests(run, switch, result)
+            finally:
+                if run.stand_in is not None:
+                    await run.stand_in.stop()
     except (SwitchStartError, CoconError) as error:
         _fail_remaining(result, qa_file, f"environment: {error}".splitlines()[0], str(error))
     result.seconds = time.monotonic() - started
     return result
 
 
-async def _run_tests(run: _FileRun, result: FileResult) -> None:
+async def _run_tests(run: _FileRun, switch: SwitchProcess, result: FileResult) -> None:
     qa_file = run.file
     try:
         await run.declare_environment()
+        if run.tester() is not None:
+            await run.declare_trunks()
+        await run.start_stand_in(switch)
         for outcome in await run.register_all():
             if not outcome.passed:
                 raise StepFailure(f"registration failed: {error_line(outcome)}",

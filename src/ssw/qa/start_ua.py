@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .phones import ua_command_job
 from .scenario import is_answering_scenario, prepare_scenario
 from .sipp import ReceivedMessage, SippOutcome, SippProcess
+from .stand_in import Instruction, hold_time
 from .suite import QaFormatError
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ ANSWERING_HEAD_START = 0.5  # seconds between starting the answering and the cal
 # the step has failed anyway, and a phone waiting for a call the switch will not deliver
 # would otherwise sit out its whole -timeout (up to 200 s in some files).
 FAILURE_GRACE = 10.0
+
+# What the stand-in tester dials to reach a `Type: Trunk` phone: a number no subscriber has,
+# which the switch routes to the domain's trunk.
+TRUNK_NUMBER = "5550100"
 
 _TIMESTAMP = re.compile(r"^\S+\s+\S+\s+\d+\.\d+:\s*")
 
@@ -142,11 +147,15 @@ class StartUaStep:
             raise QaFormatError(f"StartUA expects a list of phones, got {body!r:.200}")
         answering = [ua for ua in body if self._answering(ua)]
         calling = [ua for ua in body if ua not in answering]
+        tester = self._run.stand_in
+        if tester is not None and tester.instruction is Instruction.ANSWER and calling:
+            tester.expect_call(self._hold_time(calling[0]))
         foreground: list[asyncio.Task[list[SippOutcome]]] = []
         try:
             for group in (answering, calling):
                 if group is calling and answering:
                     await asyncio.sleep(ANSWERING_HEAD_START)
+                    await self._tester_calls(answering[0])
                 for ua in group:
                     task = asyncio.create_task(self._play(ua))
                     (self._background if _flag(ua.get("BackGround")) else foreground).append(task)
@@ -160,6 +169,23 @@ class StartUaStep:
         if failed:
             details = "\n\n".join(f"{o.summary()}\n{o.excerpt()}" for o in failed)
             raise StepFailure(error_line(most_telling(failed)), details)
+
+    async def _tester_calls(self, ua: dict[str, Any]) -> None:
+        """The stand-in tester, told to "call TestUser", calls the phone `ua` now that it
+        listens: its subscriber number, or for a trunk phone a number routed to the trunk."""
+        tester = self._run.stand_in
+        if tester is None or not tester.wants_to_call:
+            return
+        if str(ua.get("Type", "User")) == "Trunk":
+            number = TRUNK_NUMBER
+        else:
+            number = self._run.file.user(str(ua.get("UserId", "0"))).number
+        await tester.call(number, tester.account.domain, self._hold_time(ua))
+
+    def _hold_time(self, ua: dict[str, Any]) -> float | None:
+        """How long the tester talks to `ua` before hanging up (`stand_in.hold_time`)."""
+        source, _ = self._scenario(str((ua.get("Commands") or [{}])[0].get("SourceFile", "")))
+        return hold_time(source.read_text(encoding="latin-1"))
 
     async def _gather(self, tasks: list[asyncio.Task[list[SippOutcome]]]
                       ) -> list[list[SippOutcome]]:

@@ -28,6 +28,8 @@ __all__ = [
     "load_qa_file",
     "needs_lab",
     "ordered_commands",
+    "stand_in_covers",
+    "trunk_ports",
 ]
 
 # `%%NAME%%`, `%%0.Number%%`, `%%NowTime+120%%`: letters, digits, `_`, `.`, `-` and `+`.
@@ -297,3 +299,27 @@ def needs_lab(qa_file: QaFile) -> tuple[str, ...]:
     """Why a file cannot run unattended (empty when it can): it does not set `AutoTest` and
     its tests reach parties it does not declare, which only Eltex's lab provided."""
     return () if qa_file.auto_test else external_parties(qa_file)
+
+
+def trunk_ports(qa_file: QaFile) -> tuple[int, ...]:
+    """The local ports of the file's `Type: Trunk` phones (a SIP trunk peer each)."""
+    ports: dict[int, None] = {}
+    for test in qa_file.tests:
+        for step in test.steps:
+            if step.kind != "StartUA" or not isinstance(step.body, list):
+                continue
+            for ua in step.body:
+                if isinstance(ua, dict) and str(ua.get("Type", "User")) == "Trunk":
+                    port = str(ua.get("Port", ""))
+                    if port.isdigit():
+                        ports[int(port)] = None
+    return tuple(ports)
+
+
+def stand_in_covers(qa_file: QaFile) -> bool:
+    """Whether the stand-in tester (and the trunk it declares) plays every party the file
+    reaches without declaring it: its `%%TestNumber%%` and its trunk phones."""
+    number = qa_file.user_vars.get("TestNumber")
+    parties = external_parties(qa_file)
+    return number is not None and f"number {number}" in parties and all(
+        party == f"number {number}" or party.startswith("a trunk phone") for party in parties)
