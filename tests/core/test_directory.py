@@ -184,3 +184,20 @@ async def test_refresh_reads_entries_in_use_in_one_query_before_they_expire(
     assert directory.storage_reads == reads + 3
     assert await password_of(directory, "100", NOW + 1.6) == "q"
     assert directory.storage_reads == reads + 4  # past the bound: read again
+
+
+async def test_a_record_read_again_unchanged_is_the_same_object(
+        directory: Directory, storage: Storage) -> None:
+    """What users work out of a record (the registrar's expiry limits) stays good while
+    the subscriber does not change, however often the record is read again."""
+    first = await directory.subscriber(DOMAIN, "100", NOW)
+    again = await directory.subscriber(DOMAIN, "100", NOW + 1.5)
+    assert directory.storage_reads == 2
+    assert again is first
+    await directory.subscriber(DOMAIN, "100", NOW + 1.6)  # in use: refreshed below
+    assert await directory.refresh(NOW + 2.2) == 1
+    assert await directory.subscriber(DOMAIN, "100", NOW + 2.3) is first
+    await storage.subscribers.update(DOMAIN, "100", password="q")
+    changed = await directory.subscriber(DOMAIN, "100", NOW + 3.5)
+    assert changed is not first
+    assert changed is not None and changed.password == "q"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ssw.cocon.services import Change
 from ssw.core.directory import Directory
 from ssw.core.location import Locations
 from ssw.core.registrar import Registrar, RegistrarConfig
@@ -125,6 +126,18 @@ async def test_too_brief_is_423_with_min_expires(
     assert refused.status == 423
     assert refused.headers.get("min-expires") == "120"
     assert await storage.registrations.count() == 0
+
+
+async def test_a_changed_expiry_minimum_applies_at_the_next_register(
+        registrar: Registrar, storage: Storage) -> None:
+    """The registrar keeps the limits it worked out per subscriber record; a console
+    change hands it a new record, whose limits apply at once."""
+    assert (await registered(registrar, "101", expires=90)).status == 200
+    await storage.subscribers.set_setting(DOMAIN, "101", "register-expire-min", 120)
+    registrar.directory.on_change(Change("subscriber", DOMAIN, ("101",)))
+    refused = await registered(registrar, "101", expires=90, cseq=3)
+    assert refused.status == 423
+    assert refused.headers.get("min-expires") == "120"
 
 
 async def test_unregister_one_contact_then_all_with_star(

@@ -114,9 +114,19 @@ class Directory:
             self._keep_domain(domain, True, now, generation)
             value = found.get(number)
         if generation == self._generation:
+            value = self._same_if_unchanged(key, value)
             self._make_room(self._subscribers, now)
             self._subscribers[key] = (now + self.max_age, value)
         return value
+
+    def _same_if_unchanged(self, key: tuple[str, str],
+                           read: Subscriber | None) -> Subscriber | None:
+        """The record already cached when the one read again equals it: users may keep
+        what they work out of a record (the registrar its expiry limits) by identity."""
+        cached = self._subscribers.get(key)
+        if cached is not None and cached[1] is not None and cached[1] == read:
+            return cached[1]
+        return read
 
     async def domain_exists(self, domain: str, now: float) -> bool:
         cached = self._domains.get(domain)
@@ -222,8 +232,9 @@ class Directory:
                 read += len(chunk)
                 if generation == self._generation:
                     for number in chunk:
-                        self._subscribers[(domain, number)] = (now + self.max_age,
-                                                               found.get(number))
+                        key = (domain, number)
+                        self._subscribers[key] = (now + self.max_age,
+                                                  self._same_if_unchanged(key, found.get(number)))
         sections = [k for k in self._used_sections
                     if (kept := self._sections.get(k)) is not None and kept[0] <= horizon]
         self._used_sections.difference_update(sections)

@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 QOP_MODE_WITH_QOP = "qop_authentication"
 
+#: subscriber records whose expiry limits are remembered (all forgotten beyond)
+_LIMITS_KEPT = 100_000
+
 
 @dataclass(frozen=True, slots=True)
 class RegistrarConfig:
@@ -68,6 +71,8 @@ class Registrar:
         if locations is None:
             locations = Locations(storage.registrations, lambda: self._now_seen)
         self.locations = locations
+        self._limits: dict[int, tuple[Subscriber, ExpiryLimits]] = {}
+        self._date: tuple[int, str] = (-1, "")
         self._realms = DigestRealms(config.auth_secret, nonce_ttl=config.nonce_ttl,
                                     algorithms=config.digest_algorithms)
 
@@ -105,10 +110,7 @@ class Registrar:
 
         aor = subscriber.address
         when = datetime.fromtimestamp(now, UTC)
-        limits = ExpiryLimits(
-            minimum=_int_setting(subscriber, "register-expire-min", 60),
-            maximum=_int_setting(subscriber, "register-expire-max", 3600),
-        )
+        limits = self._limits_of(subscriber)
         # From reading the current bindings to `commit` nothing is awaited: two REGISTERs
         # of one AOR are ordered against each other in memory (RFC 3261 §10.3 step 7).
         current = self.locations.bindings_of(aor)
@@ -128,9 +130,32 @@ class Registrar:
             # removed by the console while this REGISTER was being handled
             return self._answer(request, 404, "Not Found: unknown subscriber")
         headers = [("Contact", value) for value in contact_header_values(outcome.bindings, when)]
-        headers.append(("Date", when.strftime("%a, %d %b %Y %H:%M:%S GMT")))
+        headers.append(("Date", self._date_header(now, when)))
         logger.info("registered %s: %d contact(s) from %s", aor, len(outcome.bindings), source)
         return self._answer(request, 200, "OK", headers)
+
+    def _limits_of(self, subscriber: Subscriber) -> ExpiryLimits:
+        """`register-expire-min` / `-max` of the subscriber, worked out once per record the
+        directory hands out (it hands out the same record until the subscriber changes)."""
+        kept = self._limits.get(id(subscriber))
+        if kept is not None and kept[0] is subscriber:
+            return kept[1]
+        limits = ExpiryLimits(
+            minimum=_int_setting(subscriber, "register-expire-min", 60),
+            maximum=_int_setting(subscriber, "register-expire-max", 3600),
+        )
+        if len(self._limits) >= _LIMITS_KEPT:
+            self._limits.clear()
+        # the record is kept with its limits, so its id cannot be reused meanwhile
+        self._limits[id(subscriber)] = (subscriber, limits)
+        return limits
+
+    def _date_header(self, now: float, when: datetime) -> str:
+        """The Date of a 200 OK (RFC 3261 §10.3 step 8, §20.17), made once per second."""
+        second = int(now)
+        if self._date[0] != second:
+            self._date = (second, when.strftime("%a, %d %b %Y %H:%M:%S GMT"))
+        return self._date[1]
 
     def _authenticate(self, request: Request, subscriber: Subscriber,
                       now: float) -> Response | None:

@@ -51,9 +51,8 @@ _SIMPLE_PARAM = (
 _SCHEME = re.compile(f"[{_TOKEN_CLASS}]+")
 _SIMPLE_PARAM_RE = re.compile(_SIMPLE_PARAM)
 _SIMPLE_PARAM_LIST = re.compile(f"{_SIMPLE_PARAM}(?:,{_SIMPLE_PARAM})*")
-# Digest credentials in that usual shape, scheme included (group: the parameter list).
-_SIMPLE_DIGEST = re.compile(
-    f"[ \t]*(?i:digest)[ \t]+({_SIMPLE_PARAM}(?:,{_SIMPLE_PARAM})*)")
+# The Digest scheme and the white space after it.
+_DIGEST_SCHEME = re.compile("[ \t]*(?i:digest)[ \t]+")
 
 
 class AuthError(ValueError):
@@ -413,25 +412,40 @@ class DigestCredentials:
 
 def _parse_usual_credentials(value: str) -> DigestCredentials | None:
     """Digest credentials in the shape every client sends (no quoted-pairs, no empty or
-    repeated parameters), read with one pattern and no intermediate `AuthValue`; None when
-    the value is not of that shape, and the full reader must say what is wrong or read it.
-    Every REGISTER and INVITE of a registered phone comes this way."""
+    repeated parameters), read parameter by parameter with one pattern and no intermediate
+    `AuthValue`; None when the value is not of that shape, and the full reader must say
+    what is wrong or read it. Every REGISTER and INVITE of a registered phone comes this
+    way."""
     if len(value) > MAX_VALUE_LENGTH or "\r" in value or "\n" in value or "\0" in value:
         return None
-    match = _SIMPLE_DIGEST.fullmatch(value.rstrip(_LWS))
-    if match is None:
+    text = value.rstrip(_LWS)
+    start = _DIGEST_SCHEME.match(text)
+    if start is None:
         return None
-    found = _SIMPLE_PARAM_RE.findall(match.group(1))
     values: dict[str, str] = {}
     extra: list[AuthParam] = []
-    for name, quoted, bare in found:
-        key = name.lower()
-        if key in values:
+    pos = start.end()
+    end = len(text)
+    match_param = _SIMPLE_PARAM_RE.match
+    while True:
+        param = match_param(text, pos)
+        if param is None:
             return None
-        # the bare alternative matches at least one character: empty means quoted
-        values[key] = bare or quoted
+        name, quoted, bare = param.groups()
+        key = name.lower()
+        if key in values or len(values) == MAX_PARAMS:
+            return None
+        values[key] = quoted if bare is None else bare
         if key not in _CREDENTIALS_PARAMS:
-            extra.append(AuthParam(name, bare, False) if bare else AuthParam(name, quoted, True))
-    if len(found) > MAX_PARAMS or any(name not in values for name in _CREDENTIALS_REQUIRED):
-        return None
+            extra.append(AuthParam(name, quoted, True) if bare is None
+                         else AuthParam(name, bare, False))
+        pos = param.end()
+        if pos == end:
+            break
+        if text[pos] != ",":
+            return None
+        pos += 1
+    for name in _CREDENTIALS_REQUIRED:
+        if name not in values:
+            return None
     return DigestCredentials._from_values(values, tuple(extra))
