@@ -65,4 +65,27 @@ MEASURED_SECONDS: dict[str, dict[str, float]] = {
         "unsupport_req100rel": 5.0,
         "unsupport_req100rel_send_cancel": 5.0,
     },
+    # the manual files, with the stand-in tester (measured by hand with `ssw qa`; a failing
+    # two-codec test waits for the switch's no-answer timeout when it runs alone)
+    "oa_exchange/oa_exchange.json": {
+        "send_only_test": 27.2,
+        "oa_exchange_uac_mode": 34.7,
+        "oa_exchange_uas_mode": 33.1,
+        "oa_send_two_codecs_in_answer_180": 30.0,
+        "oa_send_two_codecs_in_answer_200": 2.6,
+        "send_answ_in_183": 9.5,
+        "send_answer_sdp_in_181": 15.6,
+    },
+    "update/update_manual_test.json": {
+        "uac_update_test": 4.2,
+        "uas_update_in_erly_state": 4.5,
+        "uas_update_in_answer_state": 2.5,
+        "uas_two_update": 5.6,
+        "uas_update_before_answer_recv": 3.5,
+    },
+    "record_route/rec_route.json": {
+        "rec_route_complex_test_uac": 19.2,
+        "rec_route_cancel_test_uac": 5.1,
+        "rec_route_complex_test_uas": 12.6,
+    },
 }

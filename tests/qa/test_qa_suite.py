@@ -119,3 +119,19 @@ def test_manual_files_are_those_that_reach_undeclared_parties(shared_dir: Path) 
         "update/update_manual_test.json"}
     assert "number 108" in manual["oa_exchange/oa_exchange.json"]
     assert "a trunk phone on port 5040" in manual["record_route/rec_route.json"]
+
+
+def test_the_stand_in_tester_covers_every_manual_file(shared_dir: Path) -> None:
+    from ssw.qa.stand_in import asks_tester
+    from ssw.qa.suite import needs_lab, trunk_ports
+
+    tests = shared_dir / "conformance" / "ecss-qa" / "tests"
+    files = {path.relative_to(tests).as_posix(): load_qa_file(path)
+             for path in tests.glob("*/*.json")}
+    assert not [name for name, f in files.items() if needs_lab(f, stand_in=True)]
+    assert {name for name, f in files.items() if asks_tester(f)} == {
+        "record_route/rec_route.json", "oa_exchange/oa_exchange.json",
+        "update/update_manual_test.json"}
+    assert trunk_ports(files["record_route/rec_route.json"]) == (5040,)
+    assert trunk_ports(files["oa_exchange/oa_exchange.json"]) == (5030,)
+    assert trunk_ports(files["update/update_manual_test.json"]) == ()

@@ -26,7 +26,7 @@ from typing import Any
 from .lanes import lane_addresses, split_into_lanes
 from .report import load_results, save_results, write_report
 from .runner import MANUAL_FILE_REASON, FileResult, RunSettings, run_file, skip_file
-from .suite import QaFile, QaFormatError, load_qa_file, needs_lab, stand_in_covers
+from .suite import QaFile, QaFormatError, load_qa_file, needs_lab
 
 __all__ = ["collect_files", "find_suite_root", "main", "register", "run_paths"]
 
@@ -100,9 +100,8 @@ async def run_paths(files: Sequence[Path], settings: RunSettings, *, include_man
     runnable = []
     for path in files:
         qa_file = load_qa_file(path)
-        lab = needs_lab(qa_file)
-        if lab and settings.stand_in is not False and stand_in_covers(qa_file):
-            lab = ()  # the stand-in tester and its trunk play the lab's parties
+        # the stand-in tester and its trunk play the lab's parties unless told not to
+        lab = needs_lab(qa_file, stand_in=settings.stand_in is not False)
         if lab and not include_manual:
             report(skip_file(qa_file, f"{MANUAL_FILE_REASON}: {', '.join(lab)}"))
         else:

@@ -295,10 +295,14 @@ def external_parties(qa_file: QaFile) -> tuple[str, ...]:
     return tuple(found)
 
 
-def needs_lab(qa_file: QaFile) -> tuple[str, ...]:
+def needs_lab(qa_file: QaFile, *, stand_in: bool = False) -> tuple[str, ...]:
     """Why a file cannot run unattended (empty when it can): it does not set `AutoTest` and
-    its tests reach parties it does not declare, which only Eltex's lab provided."""
-    return () if qa_file.auto_test else external_parties(qa_file)
+    its tests reach parties it does not declare, which only Eltex's lab provided. With
+    `stand_in`, the parties the stand-in tester and its trunk play (`stand_in_covers`) are
+    no reason."""
+    if qa_file.auto_test or (stand_in and stand_in_covers(qa_file)):
+        return ()
+    return external_parties(qa_file)
 
 
 def trunk_ports(qa_file: QaFile) -> tuple[int, ...]:
