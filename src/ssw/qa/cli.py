@@ -6,6 +6,10 @@
 
 Paths name a test file or a group folder, absolute, relative to the current folder, or relative
 to the suite's `tests/` folder. Groups run one after another (the files fix the phones' ports).
+Files without `AutoTest` whose `Print` steps talk to a person at `%%TestNumber%%` (108) run
+with a stand-in tester (`--stand-in`, default auto): a baresip phone registered as that number
+that answers, lets ring or calls as the steps say, and a static SIP trunk declared for the
+files' `Type: Trunk` phones (docs/CONFORMANCE.md, "What the runner does").
 Exit status: 0 when every test passed, 1 otherwise, 2 for bad arguments.
 """
 
