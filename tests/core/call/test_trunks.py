@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from call_harness import CALLER_ADDR, DOMAIN, Bench, profile
+
 from ssw.core.call.causes import UNKNOWN_NUMBER
 from ssw.core.call.routing import Routed, Unroutable, route_call
 from ssw.core.call.trunks import TrunkPeer, TrunkTable, trunk_caller
@@ -77,3 +79,36 @@ def test_a_trunk_caller_is_not_challenged() -> None:
     caller = trunk_caller(TRUNK, "testuser")
     assert (caller.domain, caller.number) == ("pv.ssw3", "testuser")
     assert not caller.authenticate_invite
+
+
+# -- the B2BUA: a caller that is no subscriber, from a trunk's address -----------------------
+
+def _bench_with_trunk(host: str, port: int) -> Bench:
+    bench = Bench(caller=profile("101"))  # From: 100 is no subscriber
+    bench.b2bua.trunks = _Trunks(TrunkTable([TrunkPeer(DOMAIN, "t", "ctx", host, port)]))
+    return bench
+
+
+def test_a_call_from_a_trunks_address_is_taken_without_digest() -> None:
+    bench = _bench_with_trunk(CALLER_ADDR.host, CALLER_ADDR.port)
+    txn = bench.caller_invite("200")
+    assert 401 not in bench.port.statuses(txn) and 403 not in bench.port.statuses(txn)
+    (invite,) = bench.port.sent("INVITE")
+    assert invite.from_.address.user == "100"  # type: ignore[union-attr]
+    assert bench.port.dest_of(invite) == Address("udp", "10.0.0.2", 5070)
+
+
+def test_a_caller_that_is_no_subscriber_from_elsewhere_is_refused() -> None:
+    bench = _bench_with_trunk(CALLER_ADDR.host, CALLER_ADDR.port + 1)
+    txn = bench.caller_invite("200")
+    assert bench.port.statuses(txn) == [403]
+    assert not bench.port.sent("INVITE")
+
+
+def test_an_unknown_number_is_sent_to_the_trunk() -> None:
+    bench = Bench()
+    bench.b2bua.trunks = _Trunks(TrunkTable([TrunkPeer(DOMAIN, "t", "ctx", "10.0.0.9", 5040)]))
+    bench.caller_invite("5550100")
+    (invite,) = bench.port.sent("INVITE")
+    assert str(invite.ruri) == "sip:5550100@10.0.0.9:5040"
+    assert bench.port.dest_of(invite) == Address("udp", "10.0.0.9", 5040)
