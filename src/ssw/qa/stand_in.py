@@ -12,9 +12,10 @@ Three files of the required groups (`oa_exchange.json`, `update_manual_test.json
 number through the switch like any phone, driven through its `ctrl_tcp` module (netstrings of
 JSON: commands `dial`, `accept`, `hangup`; events `CALL_INCOMING`, `CALL_ESTABLISHED`, ...).
 It answers after `ANSWER_DELAY` (a person picks up after a ring or two; the scenarios send an
-early UPDATE before the answer), and hangs up a call it made once the called scenario waits for
-the BYE: after the pauses that scenario takes between its first ACK and its `<recv request=
-"BYE">` (`hold_time`), plus `HANG_UP_MARGIN`. A call the scenario ends itself ends there.
+early UPDATE before the answer), gives up a call it made that rings for `RING_PATIENCE`, and
+hangs up once the other phone's scenario waits for the BYE: after the pauses that scenario
+takes between the ACK of the answer and its `<recv request="BYE">` (`hold_time`), plus
+`HANG_UP_MARGIN`. A call the scenario ends itself ends there.
 Re-INVITEs, UPDATEs and media are baresip's own business, as with a person's phone.
 """
 
@@ -43,7 +44,9 @@ log = logging.getLogger(__name__)
 
 ANSWER_DELAY = 2.0  # seconds a call rings at the tester before it answers
 HANG_UP_MARGIN = 2.0  # seconds after the called scenario's last pause before the tester hangs up
-DEFAULT_HOLD = 5.0  # seconds of talk when the called scenario's BYE cannot be found
+# Seconds the tester lets its own call ring unanswered before giving up, as a person would
+# (the called scenarios answer within 15 s; the switch's no-answer timeout is 120 s).
+RING_PATIENCE = 30.0
 REGISTER_TIMEOUT = 10.0
 
 # No sound hardware: the microphone is a WAV file of silence read by `aufile`, the speaker an
@@ -274,6 +277,7 @@ class StandIn:
         self.instruction = None
         self._hold = hold
         await self._command("dial", f"sip:{number}@{domain}")
+        self._later(RING_PATIENCE, "hangup")
 
     async def end_of_test(self) -> None:
         """Hang up whatever call is left and forget the instruction."""
@@ -343,8 +347,13 @@ class StandIn:
         log.debug("tester %s: %s", self.account.number, kind)
         if kind == "CALL_INCOMING" and self.instruction is Instruction.ANSWER:
             self._later(ANSWER_DELAY, "accept")
-        elif kind == "CALL_ESTABLISHED" and self._hold is not None:
-            self._later(self._hold, "hangup")
+        elif kind == "CALL_ESTABLISHED":
+            self._cancel_timers()  # no more giving up on the ringing
+            if self._hold is not None:
+                self._later(self._hold, "hangup")
         elif kind == "CALL_CLOSED":
-            for timer in list(self._timers):
-                timer.cancel()
+            self._cancel_timers()
+
+    def _cancel_timers(self) -> None:
+        for timer in list(self._timers):
+            timer.cancel()
