@@ -4,6 +4,7 @@ they survive a restart. The registrar decides; this stores and lists. Time is pa
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Dialect, Row, bindparam, delete, func, insert, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ssw.storage.errors import InvalidValue, NotFound
@@ -137,14 +139,10 @@ class _SqliteBatch:
         return rows
 
 
-_sqlite_batches: dict[int, _SqliteBatch] = {}
-
-
-def _sqlite_batch(dialect: Dialect) -> _SqliteBatch:
-    batch = _sqlite_batches.get(id(dialect))
-    if batch is None:
-        batch = _sqlite_batches[id(dialect)] = _SqliteBatch.for_dialect(dialect)
-    return batch
+@functools.cache
+def _sqlite_batch() -> _SqliteBatch:
+    """The statements for every SQLite engine: the schemas are the logical names there."""
+    return _SqliteBatch.for_dialect(sqlite.dialect())
 
 
 async def _existing_sqlite(driver: Any, dialect: Dialect, aors: list[str]) -> set[str]:
@@ -257,7 +255,7 @@ class RegistrationRepository(Repository):
         whether every subscriber still exists; only when it does not, or when a batch
         removes an AOR's bindings altogether, is the subscribers table read."""
         dialect = self._db.engine.dialect
-        statements = _sqlite_batch(dialect)
+        statements = _sqlite_batch()
         stamp = statements.to_db(updated_at)
         fresh = [row for aor, values in rows.items()
                  for row in statements.rows(aor, values, stamp)]
