@@ -108,9 +108,9 @@ def render_report(files: Sequence[dict[str, Any]], all_groups: Sequence[str] = (
         lines.append(f"| {group} | {required} | {passed} / {count} | {not_run or ''} | {names} |")
     lines += ["", f"All groups: **{total_passed} / {total}** tests passed.", "",
               "Files marked (manual, not run) do not set `AutoTest` (FORMAT.md: the flag says a "
-              "file \"can run unattended\") and their tests reach parties the file does not "
-              "declare, and ran without the stand-in tester (`--stand-in off`); "
-              "`--include-manual` runs them anyway.", "",
+              "file \"can run unattended\"), their tests reach parties the file does not "
+              "declare, and they ran with `--stand-in off`; `--include-manual` runs them "
+              "anyway.", "",
               "## Failing tests", ""]
     for group in sorted(groups):
         for entry in groups[group]:
