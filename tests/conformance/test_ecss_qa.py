@@ -75,7 +75,7 @@ BARESIP = shutil.which("baresip")
 @pytest.fixture(scope="session")
 def required_results(shared_dir: Path, sipp_path: str,
                      tmp_path_factory: pytest.TempPathFactory) -> dict[str, FileResult]:
-    """Every runnable file of the required groups, run once (takes about 7 minutes)."""
+    """Every runnable file of the required groups, run once (takes about 8 minutes)."""
     suite = shared_dir / "conformance" / "ecss-qa"
     files = [load_qa_file(suite / "tests" / relative) for relative in _required_files()]
     runnable = [qa_file for qa_file in files
