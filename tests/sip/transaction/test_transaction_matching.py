@@ -83,6 +83,56 @@ def test_ack_with_new_branch_goes_to_the_tu() -> None:
     assert event.transaction.state is State.ACCEPTED
 
 
+def test_ack_to_non_2xx_with_a_branch_of_its_own_confirms_the_invite() -> None:
+    # §17.1.1.3 wants the INVITE's branch; some phones make a new one. The ACK is matched by
+    # Call-ID, From tag, CSeq number and the To tag of the final response instead, so the
+    # 488 is not retransmitted until Timer H.
+    layer = TransactionLayer()
+    layer.receive(make_request(), ALICE, 0.0)
+    (event,) = _received(layer)
+    layer.send_response(event.transaction, answer(event.request, 488, to_tag="t488"), 0.0)
+    layer.data_to_send()
+    wrong_tag = make_request("ACK", branch="z9hG4bK-own-ack", to_tag="other")
+    layer.receive(wrong_tag, ALICE, 0.1)
+    assert drain(layer) == [AckReceived(wrong_tag, ALICE, None)]
+    assert event.transaction.state is State.COMPLETED
+    layer.receive(make_request("ACK", branch="z9hG4bK-own-ack", to_tag="t488"), ALICE, 0.2)
+    assert drain(layer) == []
+    assert event.transaction.state is State.CONFIRMED
+    layer.handle_timer(5.0)  # Timer G would have fired by now
+    assert layer.data_to_send() == []
+
+
+def test_ack_of_another_cseq_with_a_new_branch_matches_nothing() -> None:
+    layer = TransactionLayer()
+    layer.receive(make_request(), ALICE, 0.0)
+    (event,) = _received(layer)
+    layer.send_response(event.transaction, answer(event.request, 488, to_tag="t488"), 0.0)
+    ack = make_request("ACK", branch="z9hG4bK-own-ack", to_tag="t488", cseq=2)
+    layer.receive(ack, ALICE, 0.1)
+    assert drain(layer) == [AckReceived(ack, ALICE, None)]
+    assert event.transaction.state is State.COMPLETED
+
+
+def test_cancel_with_a_branch_of_its_own_finds_the_pending_invite() -> None:
+    # §9.1 wants the INVITE's branch in the CANCEL; matched leniently while the INVITE is
+    # unanswered, and never once it has a final response.
+    layer = TransactionLayer()
+    layer.receive(make_request(), ALICE, 0.0)
+    (invite_event,) = _received(layer)
+    cancel = make_request("CANCEL", branch="z9hG4bK-own-cancel")
+    layer.receive(cancel, ALICE, 0.5)
+    (event,) = drain(layer)
+    assert isinstance(event, CancelReceived)
+    assert event.invite_transaction is invite_event.transaction
+    layer.send_response(invite_event.transaction, answer(invite_event.request, 487), 0.6)
+    late = make_request("CANCEL", branch="z9hG4bK-late-cancel")
+    layer.receive(late, ALICE, 0.7)
+    (late_event,) = drain(layer)
+    assert isinstance(late_event, CancelReceived)
+    assert late_event.invite_transaction is None
+
+
 def test_rfc2543_request_matching_without_magic_cookie() -> None:
     layer = TransactionLayer()
     invite = make_request(branch=None)

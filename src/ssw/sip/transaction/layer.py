@@ -30,10 +30,11 @@ from ssw.sip.transaction.events import (
     StrayResponse,
     TransactionTerminated,
 )
-from ssw.sip.transaction.machine import Input, TransactionStateError
+from ssw.sip.transaction.machine import Input, State, TransactionStateError
 from ssw.sip.transaction.matching import (
     TransactionKey,
     client_key,
+    dialog_invite_key,
     invite_key_for,
     is_rfc3261_request,
     legacy_invite_key,
@@ -84,6 +85,9 @@ class TransactionLayer:
         self._server: dict[TransactionKey, ServerTransaction] = {}
         self._client: dict[TransactionKey, ClientTransaction] = {}
         self._legacy_invites: dict[TransactionKey, InviteServerTransaction] = {}
+        # INVITE server transactions by `dialog_invite_key`, for the lenient matching of an
+        # ACK or CANCEL sent with a branch of its own (see `_find_invite_leniently`).
+        self._invites_by_dialog: dict[TransactionKey, InviteServerTransaction] = {}
         self._events: deque[Event] = deque()
         self._outgoing: list[Outgoing] = []
         self._heap: list[tuple[float, int, Transaction, TimerName]] = []
@@ -189,7 +193,7 @@ class TransactionLayer:
 
     def invite_transaction_for_cancel(self, cancel: Request) -> InviteServerTransaction | None:
         """The INVITE server transaction a CANCEL targets (§9.2), if it still exists."""
-        return self._find_invite(cancel)
+        return self._find_invite(cancel) or self._find_invite_leniently(cancel, State.PROCEEDING)
 
     # -- inspection --------------------------------------------------------------------------
 
@@ -227,6 +231,9 @@ class TransactionLayer:
                 legacy = self._legacy_key_of(transaction)
                 if legacy is not None and self._legacy_invites.get(legacy) is transaction:
                     del self._legacy_invites[legacy]
+                by_dialog = dialog_invite_key(transaction.request)
+                if self._invites_by_dialog.get(by_dialog) is transaction:
+                    del self._invites_by_dialog[by_dialog]
         elif self._client.get(transaction.key) is transaction:
             del self._client[transaction.key]
         self._events.append(TransactionTerminated(transaction))
@@ -244,7 +251,10 @@ class TransactionLayer:
             # A retransmission: the machine re-sends the last response or discards it.
             existing.feed(Input.REQUEST_RETRANSMISSION, now, request)
             return
-        cancels = self._find_invite(request) if request.method == "CANCEL" else None
+        cancels = None
+        if request.method == "CANCEL":
+            cancels = self._find_invite(request) or self._find_invite_leniently(
+                request, State.PROCEEDING)
         try:
             peer = response_destination(top_via, source)
         except ValueError as error:
@@ -259,6 +269,7 @@ class TransactionLayer:
             legacy = self._legacy_key_of(invite)
             if legacy is not None:
                 self._legacy_invites[legacy] = invite
+            self._invites_by_dialog[dialog_invite_key(request)] = invite
             transaction = invite
         else:
             transaction = NonInviteServerTransaction(
@@ -278,6 +289,10 @@ class TransactionLayer:
             # RFC 2543: the ACK's To tag must be that of the final response sent (§17.2.3).
             invite = None
         if invite is None:
+            invite = self._find_invite_leniently(ack, State.COMPLETED)
+            if invite is not None and ack.to.tag != invite.final_to_tag:
+                invite = None
+        if invite is None:
             # The ACK for a 2xx (a new branch), or one that matches nothing: the TU's.
             self._events.append(AckReceived(ack, source, None))
             return
@@ -296,6 +311,22 @@ class TransactionLayer:
         key = invite_key_for(request)
         found = self._server.get(key) if key[0] == "3261" else self._legacy_invites.get(key)
         return found if isinstance(found, InviteServerTransaction) else None
+
+    def _find_invite_leniently(
+        self, request: Request, state: State
+    ) -> InviteServerTransaction | None:
+        """The INVITE server transaction in `state` that an ACK or CANCEL with a branch of its
+        own was meant for, found by Call-ID, From tag and CSeq number.
+
+        RFC 3261 wants the INVITE's branch in the ACK for a non-2xx (§17.1.1.3) and in a
+        CANCEL (§9.1), but some phones and test tools make a new one. Taken only where the
+        branch matched nothing and the transaction is in the one state the request can act
+        on (Proceeding for a CANCEL, Completed for an ACK: the ACK for a 2xx, which has a
+        new branch by rule, never reaches an INVITE transaction this way), so every request
+        sent as the RFC says is matched exactly as before.
+        """
+        found = self._invites_by_dialog.get(dialog_invite_key(request))
+        return found if found is not None and found.state is state else None
 
     def _legacy_key_of(self, invite: InviteServerTransaction) -> TransactionKey | None:
         if is_rfc3261_request(invite.request):

@@ -25,6 +25,7 @@ __all__ = [
     "MAGIC_COOKIE",
     "TransactionKey",
     "client_key",
+    "dialog_invite_key",
     "invite_key_for",
     "is_rfc3261_branch",
     "is_rfc3261_request",
@@ -109,6 +110,13 @@ def legacy_invite_key(request: Request) -> TransactionKey:
         str(request.cseq.seq),
         _via_identity(request.top_via),
     )
+
+
+def dialog_invite_key(request: Request) -> TransactionKey:
+    """Call-ID, From tag and CSeq number: what an INVITE shares with its ACK and CANCEL
+    whatever their branch. Not a transaction key of RFC 3261; the layer uses it only to
+    match an ACK or CANCEL that carries a branch of its own (see its lenient matching)."""
+    return ("dialog-invite", request.call_id, request.from_.tag or "", str(request.cseq.seq))
 
 
 def invite_key_for(request: Request) -> TransactionKey:
