@@ -11,24 +11,10 @@ __all__ = ["KNOWN_FAILURES"]
 
 KNOWN_FAILURES: dict[str, dict[str, str]] = {
     "oa_exchange/oa_exchange.json": {
-        "oa_exchange_uac_mode": "the phone ACKs the 488 to its T.38 re-INVITE with a new branch "
-        "(RFC 3261 §17.1.1.3 wants the INVITE's); SSW's INVITE server transaction does not match "
-        "it and retransmits the 488, which aborts SIPp after its next re-INVITE",
-        "oa_exchange_uas_mode": "the same 488 ACKed with a new branch, from the called phone's "
-        "T.38 re-INVITE",
         "oa_send_two_codecs_in_answer_180": "the callee answers with two codecs (0 8) in a "
         "reliable 180 and waits for an UPDATE settling on one; SSW sends none",
         "oa_send_two_codecs_in_answer_200": "the callee answers with two codecs (0 8) in its 200 "
         "and waits for a re-INVITE settling on one; SSW sends none",
-    },
-    "record_route/rec_route.json": {
-        "rec_route_cancel_test_uac": "the trunk's CANCEL has a new branch (RFC 3261 §9.1 wants "
-        "the INVITE's); SSW's transaction layer matches CANCEL by branch only and answers 481",
-    },
-    "update/update_manual_test.json": {
-        "uas_two_update": "the timing race of update_test.json's uas_two_update (the tester "
-        "allows no UPDATE either, so the switch answers the first UPDATE itself, sometimes "
-        "before SIPp's second arrives)",
     },
     "forking/forking_diff_q.json": {
         "forking test 420 response": "the answering phone's BYE has a malformed To "
