@@ -23,13 +23,17 @@ from ssw.core.call.causes import (
     ReleaseCause,
 )
 from ssw.core.call.cdr import CdrBuilder
+from ssw.core.call.codec_settle import audio_codecs, codec_to_settle
 from ssw.core.call.early_media import CallerMedia
 from ssw.core.call.events import (
+    Answer,
     CallEvent,
     Fail,
     Hold,
     Resume,
+    Ring,
     SessionOffer,
+    Settled,
     Side,
     Try,
     UpdateAccepted,
@@ -37,6 +41,7 @@ from ssw.core.call.events import (
 )
 from ssw.core.call.leg_base import SipLeg
 from ssw.core.call.leg_context import LegContext
+from ssw.core.call.leg_uac import OutgoingLeg
 from ssw.core.call.leg_uas import IncomingLeg
 from ssw.core.call.media_anchor import MediaAnchor
 from ssw.core.call.media_policy import MediaPolicy, MeetMeRoom, offer_refused
@@ -222,12 +227,17 @@ class CallMedia:
 
         def through_relay(leg: Any, event: CallEvent) -> None:
             offer = event.sdp if isinstance(event, SessionOffer) else None
+            original = event.sdp if isinstance(event, Ring | Answer | Settled) else None
             try:
                 event = relay.rewrite_event(side, event)
             except SdpError as error:
                 _log.warning("call %s: SDP from side %d not relayed: %s", call.connection_id,
                              side, error)
                 offer = None  # the relay does not follow it: not for the relay to answer
+            if isinstance(event, Settled):
+                if side == 1 and original and leg in (call.callee, call.early_leg):
+                    _settle_caller(call, original)
+                return  # the switch's own offer: its answer is for the relay only
             if isinstance(event, Hold):
                 relay.play(1 - side, "moh")  # the held phone hears music on hold
             elif isinstance(event, Resume):
@@ -247,6 +257,12 @@ class CallMedia:
                 target = caller
             anchor.pass_on(lambda: call.handle(target, event),
                            after_relay=isinstance(event, UpdateAccepted))
+            if original and isinstance(leg, OutgoingLeg) and original is leg.invite_answer:
+                codec = codec_to_settle(original)
+                if codec is not None:
+                    _log.info("call %s: the callee answered with several codecs; offering %s",
+                              call.connection_id, codec.encoding or codec.payload_type)
+                    leg.settle(codec, keep_from=original)
 
         return through_relay
 
@@ -273,6 +289,15 @@ class CallMedia:
             _log.warning("call %s: no RTP for %s s; ended", connection_id, message.get("silent"))
             call.terminate(MEDIA_TIMEOUT)
 
+
+
+def _settle_caller(call: Call, callee_answer: bytes) -> None:
+    """The callee settled on one codec (`codec_settle.py`): the caller gets it too, when
+    the answer it was given listed several (the relay does not transcode)."""
+    codecs = audio_codecs(callee_answer)
+    caller = call.caller.leg if isinstance(call.caller, CallerMedia) else call.caller
+    if len(codecs) == 1 and isinstance(caller, SipLeg):
+        caller.settle(codecs[0])
 
 
 def _relay_answers(call: Call, side: int, offer: CallEvent, caller: Any) -> bool:

@@ -151,6 +151,11 @@ class Call:
     def forks(self) -> list[CallLeg]:
         return list(self._forks)
 
+    @property
+    def early_leg(self) -> CallLeg | None:
+        """The fork whose early session the caller sees, if any."""
+        return self._early_leg
+
     def terminate(self, cause: ReleaseCause) -> None:
         """The switch ends the call (e.g. the media server saw no RTP): a BYE to both sides
         once answered, else every fork is cancelled and the caller gets `cause`."""

@@ -15,6 +15,7 @@ The events, in the order a call usually sees them:
     Confirm    the caller confirmed the answer (its ACK), with the SDP answer when Answer offered
     Update / Hold / Resume      a session modification offer (re-INVITE or UPDATE)
     UpdateAccepted / UpdateRejected   the outcome of that offer, relayed back
+    Settled    a leg's peer answered an offer the switch made on its own (`codec_settle.py`)
     Info       application data inside the call (SIP INFO: DTMF digits, ...), relayed as is
     Redirect   the callee asked to try other targets (3xx)
     Fail       the attempt failed before answer (a final non-2xx status)
@@ -42,6 +43,7 @@ __all__ = [
     "Ring",
     "RingAck",
     "SessionOffer",
+    "Settled",
     "Side",
     "Try",
     "Update",
@@ -151,6 +153,14 @@ class UpdateRejected:
 
 
 @dataclass(frozen=True, slots=True)
+class Settled:
+    """The peer's answer to an offer the switch made itself to settle on one codec
+    (`codec_settle.py`); for the relay only, never relayed to the other side."""
+
+    sdp: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Info:
     """Application data sent inside the dialog (RFC 6086 INFO), e.g. DTMF as
     `application/dtmf-relay`; relayed with its content type."""
@@ -196,6 +206,7 @@ CallEvent = (
     | Resume
     | UpdateAccepted
     | UpdateRejected
+    | Settled
     | Info
     | Redirect
     | Fail

@@ -48,6 +48,7 @@ from ssw.core.call.leg_context import (
     Sent,
     Unacked2xx,
 )
+from ssw.core.call.leg_settle import CodecSettling
 from ssw.core.call.session_timer import (
     Negotiated,
     SessionTimerSettings,
@@ -65,7 +66,7 @@ from ssw.sip.message import Request, Response, make_response
 
 __all__ = ["SipLeg"]
 
-class SipLeg:
+class SipLeg(CodecSettling):
     """The common half of a leg: a dialog with one peer once it exists."""
 
     side: Side = Side.CALLER  # who the peer is, for Disconnect events
@@ -259,7 +260,8 @@ class SipLeg:
             self.respond(txn, request, 500,
                          headers=[("Retry-After", str(self.ids.retry_after()))])
             return
-        if self._offer_out is not None or (request.body and self.offer_outstanding()):
+        if (self._offer_out is not None or self._settle_out is not None
+                or (request.body and self.offer_outstanding())):
             # Glare (§14.2), or an offer of ours not answered yet (RFC 3311 §5.2).
             self.respond(txn, request, 491)
             return
@@ -340,6 +342,7 @@ class SipLeg:
         if ack.body:
             self.remote_sdp = ack.body
             self.emit(Confirm(ack.body))
+        self.try_settle()
 
     def no_ack(self, seq: int) -> None:
         """§13.3.1.4: no ACK within 64*T1: the session is ended with a BYE."""
@@ -381,13 +384,14 @@ class SipLeg:
                 self._send_ack(ack)
         else:
             return False
+        self.try_settle()  # an offer that stood in the way may be over
         return True
 
     def _send_offer(self, offer: SessionOffer) -> None:
         if self.ended or self.dialog is None:
             self.emit(UpdateRejected(481, "Call/Transaction Does Not Exist"))
             return
-        if self._offer_out is not None or self._offer_in is not None:
+        if self._offer_out is not None or self._offer_in is not None or self._settle_out:
             self.emit(UpdateRejected(491, "Request Pending"))
             return
         use_update = "UPDATE" in self.peer_allow and (offer.prefer_update or not self.confirmed)
@@ -429,6 +433,7 @@ class SipLeg:
         self.on_sent_response(sent.purpose, sent.request, response)
         if response.status >= 200:
             self._closed_if_idle()
+            self.try_settle()
 
     def on_sent_response(self, purpose: Purpose, request: Request, response: Response) -> None:
         if purpose is Purpose.OFFER:
@@ -437,6 +442,10 @@ class SipLeg:
             self._probe_answered(response)
         elif purpose is Purpose.REFRESH:
             self._refresh_answered(request, response)
+        elif purpose is Purpose.SETTLE:
+            self.settle_answered(request, response)
+            if response.status in (408, 481):
+                self.hang_up(cause_for_status(response.status))
 
     def _offer_answered(self, request: Request, response: Response) -> None:
         if response.status < 200:
@@ -496,7 +505,7 @@ class SipLeg:
         if purpose is Purpose.PROBE:
             self._refresh_now()
             return
-        if purpose in (Purpose.OFFER, Purpose.REFRESH):
+        if purpose in (Purpose.OFFER, Purpose.REFRESH, Purpose.SETTLE):
             if self._offer_out == request.top_via.branch:
                 self._offer_out = None
                 self.emit(UpdateRejected(408, "Request Timeout"))
@@ -548,8 +557,8 @@ class SipLeg:
         self._timers.pop("session_refresh", None)
         if self.ended or self.dialog is None:
             return
-        if self._offer_out is not None or self._offer_in is not None:
-            # A relayed offer is in progress; its 2xx refreshes the session too.
+        if self._offer_out is not None or self._offer_in is not None or self._settle_out:
+            # An offer is in progress; its 2xx refreshes the session too.
             self.arm("session_refresh", self.settings.t1 * 4, self._send_refresh)
             return
         if not self.peer_allow or self._allow_from_probe:

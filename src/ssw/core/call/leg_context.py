@@ -84,6 +84,7 @@ class Purpose(enum.Enum):
     PRACK = "PRACK"
     OFFER = "relayed offer"  # re-INVITE or UPDATE carrying the other side's offer
     REFRESH = "session refresh"  # re-INVITE or UPDATE of our own session timer
+    SETTLE = "codec settling"  # the switch's own offer of one codec (codec_settle.py)
     PROBE = "capability probe"  # in-dialog OPTIONS asking which methods the peer allows
     OTHER = "other"
 

@@ -96,6 +96,10 @@ class OutgoingLeg(SipLeg):
         self._100rel_refused = False
         self._cancel_sent = False
         self._prack_timed_out = False  # RFC 3262 §7.1: our PRACK got no answer (Timer F)
+        # The answer to the INVITE's offer: the SDP of the first reliable 18x or of the 2xx.
+        self.invite_answer: bytes | None = None
+        self._reliable_answer = False  # that answer came in a reliable 18x (RFC 3262 §5)
+        self._prack_answered = False  # and a PRACK of ours got its 2xx since
         self.registry.watch_dialog(self.dialog.key, self)
         self._send_invite()
 
@@ -246,6 +250,9 @@ class OutgoingLeg(SipLeg):
             assert self.invite is not None
             self._pracks.append((rseq, self.invite.cseq.seq))
         if body is not None:
+            if reliable and self.invite_answer is None and self.offer_outstanding():
+                self.invite_answer = body
+                self._reliable_answer = True
             self.remote_sdp = body
         self._cancel_if_asked()
         if self.cancel_cause is None:
@@ -269,9 +276,12 @@ class OutgoingLeg(SipLeg):
         self.answered = True
         self.confirmed = True
         if response.body:
+            if self.invite.body and self.invite_answer is None:
+                self.invite_answer = response.body
             self.remote_sdp = response.body
         self._timer_from_2xx(response)
         self.emit(Answer(response.body or None))
+        self.try_settle()
 
     def _late_2xx(self, response: Response) -> None:
         assert self.dialog is not None
@@ -326,6 +336,19 @@ class OutgoingLeg(SipLeg):
             self.emit(Fail(cause_for_status(408)))
             return
         self.emit(Fail(cause_for_status(status, response.reason)))
+
+    def on_sent_response(self, purpose: Purpose, request: Request, response: Response) -> None:
+        if purpose is Purpose.PRACK and 200 <= response.status < 300 and self._reliable_answer:
+            self._prack_answered = True
+        super().on_sent_response(purpose, request, response)
+
+    def early_update_allowed(self) -> bool:
+        """The answer to the INVITE's offer came in a reliable 18x we PRACKed (RFC 3311
+        §5.1), and the peer allows UPDATE: its Allow says so, or, without Allow, its use of
+        100rel is taken for it (as ECSS-10 does)."""
+        if not (self._prack_answered and not self.final_seen):
+            return False
+        return "UPDATE" in self.peer_allow if self.peer_allow else self._reliable_answer
 
     def offer_outstanding(self) -> bool:
         # The INVITE's offer is answered by the first provisional or final SDP.

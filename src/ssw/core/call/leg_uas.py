@@ -106,6 +106,7 @@ class IncomingLeg(SipLeg):
         self.negotiated_timer = session_timer
         self.final_sent = False
         self._answered = False
+        self._answer_reliable = False  # a reliable 18x carried the answer to the INVITE's offer
         self._bye_after_ack: ReleaseCause | None = None
         self._rseq = self.ids.sequence()
         self._unacked: _Reliable | None = None
@@ -156,6 +157,7 @@ class IncomingLeg(SipLeg):
             headers += [("Require", "100rel"), ("RSeq", str(self._rseq))]
         if ring.sdp is not None:
             self.local_sdp = ring.sdp
+            self._answer_reliable = self._answer_reliable or (reliable and bool(self.invite.body))
         response = self.respond(
             self.invite_txn, self.invite, ring.status, body=ring.sdp or b"", headers=headers
         )
@@ -185,14 +187,19 @@ class IncomingLeg(SipLeg):
         self._unacked = None
         self._queued_rings.clear()
         self.disarm("reliable_1xx")
-        if answer.sdp is not None:
-            self.local_sdp = answer.sdp
+        body = answer.sdp
+        if body is None and self.invite.body and not self._answer_reliable:
+            # §13.2.1: the answer to the INVITE's offer is in the 2xx; an unreliable 18x
+            # only previewed it (the callee answered early and sends its 2xx without SDP).
+            body = self.local_sdp
+        if body is not None:
+            self.local_sdp = body
         timer = self.negotiated_timer
         headers = list(self._record_route)
         if timer is not None:
             headers += response_headers(timer)
         answer_response = self.respond(
-            self.invite_txn, self.invite, 200, body=answer.sdp or b"", headers=headers
+            self.invite_txn, self.invite, 200, body=body or b"", headers=headers
         )
         self._answered = True
         if timer is not None:
@@ -246,6 +253,7 @@ class IncomingLeg(SipLeg):
         self.emit(Confirm(ack.body or None))
         if self._bye_after_ack is not None:
             self.hang_up(self._bye_after_ack, tell_call=False)
+        self.try_settle()
 
     def _request_handlers(self) -> dict[str, RequestHandler]:
         handlers = super()._request_handlers()
