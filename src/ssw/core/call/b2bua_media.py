@@ -10,6 +10,7 @@ Calls that never reach routing: announcements for an unroutable number
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from ssw.core.call.causes import (
     ReleaseCause,
 )
 from ssw.core.call.cdr import CdrBuilder
-from ssw.core.call.codec_settle import audio_codecs, codec_to_settle
+from ssw.core.call.codec_settle import audio_codecs, codec_to_settle, versions_added
 from ssw.core.call.early_media import CallerMedia
 from ssw.core.call.events import (
     Answer,
@@ -235,9 +236,14 @@ class CallMedia:
                              side, error)
                 offer = None  # the relay does not follow it: not for the relay to answer
             if isinstance(event, Settled):
+                anchor.own_offer_made(side)
                 if side == 1 and original and leg in (call.callee, call.early_leg):
                     _settle_caller(call, original)
                 return  # the switch's own offer: its answer is for the relay only
+            sdp = getattr(event, "sdp", None)
+            if isinstance(sdp, bytes) and sdp and anchor.own_offers[1 - side]:
+                added = versions_added(sdp, anchor.own_offers[1 - side])
+                event = dataclasses.replace(event, sdp=added)  # type: ignore[arg-type]
             if isinstance(event, Hold):
                 relay.play(1 - side, "moh")  # the held phone hears music on hold
             elif isinstance(event, Resume):

@@ -8,6 +8,10 @@ offered too. `codec_to_settle` reads that codec from an answer; `narrowed_offer`
 SDP last sent to a party into that new offer (same session, o= version one higher, §8).
 Telephone-events and comfort noise (`AUXILIARY_CODECS`) are not audio codecs: they stay when
 the other body has them as well.
+
+The relay passes each phone's o= line on to the other one, so the switch's own offer to a
+phone takes the next version of the other phone's session; every body relayed to that phone
+afterwards is counted one version higher (`versions_added`), so that versions keep growing.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from ssw.media.sdp_bridge import audio_index
 from ssw.sip.sdp import AUXILIARY_CODECS, Codec, SdpError, SessionDescription
 from ssw.sip.sdp.changes import bump_version
 
-__all__ = ["audio_codecs", "codec_to_settle", "narrowed_offer"]
+__all__ = ["audio_codecs", "codec_to_settle", "narrowed_offer", "versions_added"]
 
 
 def _audio(sd: SessionDescription) -> list[Codec] | None:
@@ -80,3 +84,15 @@ def narrowed_offer(current: bytes, codec: Codec, keep_from: bytes | None = None)
         if a.name.lower() not in ("rtpmap", "fmtp") or (a.value or "").split(" ", 1)[0] in keep
     ]
     return offer.serialize()
+
+
+def versions_added(sdp: bytes, count: int) -> bytes:
+    """`sdp` with its o= version `count` higher (`sdp` itself when it does not parse)."""
+    if count <= 0:
+        return sdp
+    try:
+        sd = SessionDescription.parse(sdp)
+    except SdpError:
+        return sdp
+    sd.origin.session_version += count
+    return sd.serialize()

@@ -48,6 +48,9 @@ class MediaAnchor:
         # RFC 3264 §5: o= session id fixed for the call, version one more per answer
         self._session_id = str(int(clock.now()))
         self._versions = [0, 0]
+        # by side: offers the switch made itself to that phone (codec_settle.py), added to
+        # the o= version of every body relayed to it afterwards
+        self.own_offers = [0, 0]
         self._queue: deque[tuple[Callable[[], None], bool]] = deque()
         self._draining = False
         self._waiting: object | None = None  # the token of the wait in progress
@@ -67,6 +70,12 @@ class MediaAnchor:
             return None
         self._versions[side] += 1
         return answer.serialize()
+
+    def own_offer_made(self, side: int) -> None:
+        """The switch made an offer of its own to side `side` (codec_settle.py): one more
+        version for the relay's later answers and the bodies relayed to that phone."""
+        self.own_offers[side] += 1
+        self._versions[side] += 1
 
     # -- events in order, answers after the relay -------------------------------------------
 
