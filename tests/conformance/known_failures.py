@@ -10,12 +10,6 @@ from __future__ import annotations
 __all__ = ["KNOWN_FAILURES"]
 
 KNOWN_FAILURES: dict[str, dict[str, str]] = {
-    "oa_exchange/oa_exchange.json": {
-        "oa_send_two_codecs_in_answer_180": "the callee answers with two codecs (0 8) in a "
-        "reliable 180 and waits for an UPDATE settling on one; SSW sends none",
-        "oa_send_two_codecs_in_answer_200": "the callee answers with two codecs (0 8) in its 200 "
-        "and waits for a re-INVITE settling on one; SSW sends none",
-    },
     "update/update_manual_test.json": {
         "uas_two_update": "the timing race of update_test.json's uas_two_update (the tester "
         "allows no UPDATE either, so the switch answers the first UPDATE itself, sometimes "
