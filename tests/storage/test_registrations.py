@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -191,3 +193,25 @@ async def test_a_failed_batch_leaves_nothing_half_written(
             {second: [binding(second, "sip:c@h", 60)]}) == []
     assert [b.contact for b in await storage.registrations.list_all()] == [
         "sip:old@h", "sip:c@h"]
+
+
+async def test_a_cancelled_batch_leaves_no_transaction_open(
+    storage: Storage, subscribers: list[str]
+) -> None:
+    """A write cancelled at any point (the switch stopping) is rolled back whole, and no
+    pooled connection is left holding the write lock."""
+    first, second = subscribers
+    for steps in range(12):  # cancelled after 0, 1, ... passes of the loop
+        task = asyncio.create_task(storage.registrations.replace_many(
+            {first: [binding(first, f"sip:cancelled{steps}@h", 60)]}))
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        written = await asyncio.wait_for(storage.registrations.replace_many(
+            {second: [binding(second, f"sip:after{steps}@h", 60)]}), timeout=5)
+        assert written == []
+    contacts = {b.contact for b in await storage.registrations.list_all()}
+    assert "sip:after11@h" in contacts
+    assert len(contacts) <= 2  # at most one of the cancelled writes went through, whole

@@ -112,14 +112,12 @@ class Database:
             driver: Any = (await conn.get_raw_connection()).driver_connection
             try:
                 await driver.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as error:
-                raise self._sqlite_error(error) from error
-            try:
                 yield driver
                 await driver.execute("COMMIT")
             except BaseException as failure:
-                # Queued after whatever this transaction still has in the connection's
-                # thread, and before anything of the next user of the connection.
+                # Also when cancelled: what was handed to the connection's thread runs
+                # anyway, BEGIN included, so the ROLLBACK is queued after it and before
+                # anything of the connection's next user ("no transaction" is fine).
                 with contextlib.suppress(sqlite3.Error):
                     await driver.execute("ROLLBACK")
                 if isinstance(failure, sqlite3.Error):
