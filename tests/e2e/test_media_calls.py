@@ -152,6 +152,35 @@ async def test_early_update_after_the_switch_answered_in_a_reliable_ring(
     assert_ok(callee, switch)
 
 
+async def test_an_answer_with_two_codecs_is_settled_on_one_for_both_phones(
+        switch: SwitchProcess, sipp: Sipp, peers: list[RtpPeer]) -> None:
+    """ECSS QA oa_exchange `oa_send_two_codecs_in_answer_200` with RTP: the callee answers
+    the caller's PCMA, PCMU with PCMU and PCMA; after the ACKs the switch offers PCMU alone
+    to the callee, then to the caller (re-INVITEs, RFC 3264 §7; the scenarios check the
+    bodies), and the relay carries both phones' audio at the ports it had."""
+    alice, bob = switch.declare(2)
+    a, b, _ = peers
+    callee_port = await register_callee(sipp, switch, bob)
+    call = await MediaCall.start(sipp, switch, alice, bob.number, a, callee_peer=b,
+                                 callee_port=callee_port, uac="uac_media_two_codecs.xml",
+                                 uas="uas_media_two_codecs.xml", talk_ms=5000)
+    a_port, b_port = await call.relay_ports()
+    await wait_until(lambda: b"settled at" in _read(call.caller_log)
+                     or call.caller_task.done(), 10.0, "the switch's re-INVITE to the caller")
+    assert f"settled at 127.0.0.1 {a_port} ".encode() in _read(call.caller_log)
+    a_talks, b_talks = Talker(a, a_port, 600.0), Talker(b, b_port, 1000.0)
+    try:
+        await wait_until(lambda: (_hears(a, 1000.0) and _hears(b, 600.0))
+                         or call.caller_task.done(), 10.0, "each phone hearing the other")
+        assert _hears(a, 1000.0) and _hears(b, 600.0)
+    finally:
+        caller, callee = await call.results()
+        await a_talks.stop()
+        await b_talks.stop()
+    assert_ok(caller, switch)
+    assert_ok(callee, switch)
+
+
 def _hears(peer: RtpPeer, frequency: float) -> bool:
     """Whether the last 40 packets `peer` received are mostly a tone of `frequency`."""
     return len(peer.received) >= 40 and band_energy(peer.audio()[-40 * 160:], frequency) > 0.5
