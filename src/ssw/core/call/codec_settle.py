@@ -6,6 +6,9 @@ both phones must send the same codec, so (as ECSS-10 does) the switch makes a ne
 only the first codec of such an answer, the one the answerer prefers and one the caller
 offered too. `codec_to_settle` reads that codec from an answer; `narrowed_offer` turns the
 SDP last sent to a party into that new offer (same session, o= version one higher, §8).
+An answer whose first codec the switch did not offer (RFC 3264 §6.1 does not allow that;
+the QA suite's trunk in `send_answ_in_183` answers `18 8 3 98 0 101` to `8 0 101`) is left
+as it is.
 Telephone-events and comfort noise (`AUXILIARY_CODECS`) are not audio codecs: they stay when
 the other body has them as well.
 
