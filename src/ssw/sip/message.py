@@ -109,6 +109,12 @@ class Message(TypedAccess, ABC):
     def __bytes__(self) -> bytes:
         return self.serialize()
 
+    def forget_decoded(self) -> None:
+        """Drop the typed values decoded so far; they are decoded again if read. A message
+        kept only in case it is sent again (by a transaction waiting out Timer J, say) then
+        holds a handful of objects instead of dozens for the garbage collector to walk."""
+        self.headers._cache = {}
+
     def _same_content(self, other: Message) -> bool:
         return self.headers == other.headers and self._body == other._body
 
@@ -183,6 +189,10 @@ class Request(Message):
 
     def start_line(self) -> str:
         return f"{self._method} {self._uri} {self.version}"
+
+    def forget_decoded(self) -> None:
+        super().forget_decoded()
+        self._ruri = None
 
     def copy(self) -> Request:
         """An independent copy (headers and body); the copy still serializes byte-exact."""

@@ -176,3 +176,23 @@ def test_response_goes_to_the_rport_and_received_address() -> None:
     (sent,) = layer.data_to_send()
     assert sent.dest == nat
     assert b"received=198.51.100.7" in sent.data and b"rport=31000" in sent.data
+
+
+def test_a_completed_transaction_keeps_its_messages_without_their_decoded_values() -> None:
+    # Waiting out Timer J, the transaction only resends its final response: the request and
+    # the response forget their parsed header values (fewer objects for the collector),
+    # and the retransmission is still the same bytes.
+    layer = TransactionLayer()
+    layer.receive(make_request("OPTIONS"), ALICE, 0.0)
+    (event,) = [e for e in drain(layer) if not isinstance(e, TransactionTerminated)]
+    server = event.transaction
+    request = server.request
+    assert request.cseq.method == "OPTIONS" and request.headers._cache
+    response = answer(request, 200)
+    layer.send_response(server, response, 0.1)
+    first = [item.data for item in layer.data_to_send()]
+    assert server.state is State.COMPLETED
+    assert request.headers._cache == {} and response.headers._cache == {}
+    layer.receive(make_request("OPTIONS"), ALICE, 0.5)  # a retransmission
+    assert [item.data for item in layer.data_to_send()] == first
+    assert request.cseq.method == "OPTIONS"  # decoded again when read

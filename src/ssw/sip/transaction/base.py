@@ -66,6 +66,11 @@ class Transaction:
     """One transaction: a request, a peer, a state of `machine`, and armed timers."""
 
     machine: ClassVar[StateMachine]
+    #: States in which the transaction only waits out a timer, absorbing retransmissions
+    #: (Timers D, I, J, K, L, M). On entering one, the messages it keeps forget their decoded
+    #: values: tens of thousands of such transactions live at a few hundred calls a second,
+    #: and their parsed headers made most of what the garbage collector walked.
+    lingering: ClassVar[frozenset[State]] = frozenset()
 
     def __init__(
         self,
@@ -121,10 +126,17 @@ class Transaction:
         transition = self.machine.step(self.state, inp)
         if transition is None:
             return False
-        self.state = transition.next_state
+        previous, self.state = self.state, transition.next_state
         self._cause = inp
         self._run(transition.actions, now, message)
+        if self.state in self.lingering and self.state is not previous:
+            self._forget_decoded()
         return True
+
+    def _forget_decoded(self) -> None:
+        self.request.forget_decoded()
+        if self.last_response is not None:
+            self.last_response.forget_decoded()
 
     def fire(self, timer: TimerName, now: float) -> None:
         """Timer `timer` is due: disarm it and feed "Timer X fires"."""

@@ -140,6 +140,7 @@ class InviteClientTransaction(ClientTransaction):
     """Sends an INVITE and relays its responses; ACKs 300-699 responses itself."""
 
     machine = INVITE_CLIENT
+    lingering = frozenset({State.COMPLETED, State.ACCEPTED})
 
     _ack: Request | None = None
 
@@ -147,6 +148,11 @@ class InviteClientTransaction(ClientTransaction):
     def ack(self) -> Request | None:
         """The ACK sent for a 300-699 response, once there is one."""
         return self._ack
+
+    def _forget_decoded(self) -> None:
+        super()._forget_decoded()
+        if self._ack is not None:
+            self._ack.forget_decoded()
 
     def _perform(self, action: Do, message: Request | Response | None) -> None:
         if action is Do.SEND_ACK:

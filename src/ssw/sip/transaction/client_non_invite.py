@@ -81,3 +81,4 @@ class NonInviteClientTransaction(ClientTransaction):
     """Sends a request other than INVITE or ACK and relays its responses."""
 
     machine = NON_INVITE_CLIENT
+    lingering = frozenset({State.COMPLETED})

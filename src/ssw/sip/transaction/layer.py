@@ -231,8 +231,8 @@ class TransactionLayer:
                 legacy = self._legacy_key_of(transaction)
                 if legacy is not None and self._legacy_invites.get(legacy) is transaction:
                     del self._legacy_invites[legacy]
-                by_dialog = dialog_invite_key(transaction.request)
-                if self._invites_by_dialog.get(by_dialog) is transaction:
+                by_dialog = transaction.dialog_key
+                if by_dialog is not None and self._invites_by_dialog.get(by_dialog) is transaction:
                     del self._invites_by_dialog[by_dialog]
         elif self._client.get(transaction.key) is transaction:
             del self._client[transaction.key]
@@ -269,7 +269,8 @@ class TransactionLayer:
             legacy = self._legacy_key_of(invite)
             if legacy is not None:
                 self._legacy_invites[legacy] = invite
-            self._invites_by_dialog[dialog_invite_key(request)] = invite
+            invite.dialog_key = dialog_invite_key(request)
+            self._invites_by_dialog[invite.dialog_key] = invite
             transaction = invite
         else:
             transaction = NonInviteServerTransaction(
@@ -334,5 +335,8 @@ class TransactionLayer:
         return legacy_invite_key(invite.request)
 
     def _compact_heap(self) -> None:
-        self._heap = [entry for entry in self._heap if entry[2].is_current(entry[3], entry[1])]
-        heapq.heapify(self._heap)
+        # In place: the heap stays the long-lived list the collector promoted long ago, not a
+        # new one of 100,000 entries that every young-generation collection would walk.
+        heap = self._heap
+        heap[:] = [entry for entry in heap if entry[2].is_current(entry[3], entry[1])]
+        heapq.heapify(heap)

@@ -119,10 +119,14 @@ class InviteServerTransaction(ServerTransaction):
     """Answers an INVITE; absorbs retransmissions and the ACK for a 300-699 final."""
 
     machine = INVITE_SERVER
+    lingering = frozenset({State.CONFIRMED, State.ACCEPTED})
 
     #: Send 100 (Trying) on creation (§17.2.1). A TU that always answers within 200 ms
     #: may turn it off through `TransactionLayer(send_trying=False)`.
     send_trying = True
+
+    #: Call-ID, From tag and CSeq number, set by the layer for its lenient ACK/CANCEL match
+    dialog_key: tuple[str, ...] | None = None
 
     @property
     def final_to_tag(self) -> str | None:

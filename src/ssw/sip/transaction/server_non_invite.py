@@ -69,3 +69,4 @@ class NonInviteServerTransaction(ServerTransaction):
     """Answers a request other than INVITE or ACK (a CANCEL too: §9.2)."""
 
     machine = NON_INVITE_SERVER
+    lingering = frozenset({State.COMPLETED})
