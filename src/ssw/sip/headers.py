@@ -150,7 +150,9 @@ class Via:
         if "rport" not in self.params:
             return None
         value = self.params["rport"]
-        return int(value) if value else True
+        if value:  # two returns: `int(value) if value else True` is typed int, not int | bool
+            return int(value)
+        return True
 
     @property
     def maddr(self) -> str | None:
