@@ -32,6 +32,8 @@ from switch import (
     switch_fixture,  # noqa: F401  (the fixture `switch`)
 )
 
+from ssw.qa.stand_in import take_netstrings
+
 pytestmark = pytest.mark.e2e
 
 MODULES = ("g711.so", "aufile.so", "aubridge.so")
@@ -59,21 +61,6 @@ def _silence(path: Path, seconds: int = 60) -> None:
         out.setsampwidth(2)
         out.setframerate(8000)
         out.writeframes(b"\0\0" * 8000 * seconds)
-
-
-def _netstrings(buffer: bytearray) -> list[bytes]:
-    """Take the complete netstrings (`<len>:<data>,`) off the front of `buffer`."""
-    found = []
-    while True:
-        colon = buffer.find(b":")
-        if colon <= 0 or not buffer[:colon].isdigit():
-            return found
-        size = int(buffer[:colon])
-        end = colon + 1 + size
-        if len(buffer) <= end:
-            return found
-        found.append(bytes(buffer[colon + 1:end]))
-        del buffer[:end + 1]
 
 
 class Phone:
@@ -146,7 +133,7 @@ class Phone:
         buffer = bytearray()
         while chunk := await self._reader.read(4096):
             buffer += chunk
-            for message in _netstrings(buffer):
+            for message in take_netstrings(buffer):
                 self.events.append(json.loads(message))
                 self._changed.set()
 

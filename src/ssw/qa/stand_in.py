@@ -38,7 +38,7 @@ from .suite import QaFile
 from .switch import free_port
 
 __all__ = ["ANSWER_DELAY", "Instruction", "StandIn", "StandInAccount", "StandInError",
-           "asks_tester", "hold_time", "instruction_of"]
+           "asks_tester", "hold_time", "instruction_of", "take_netstrings"]
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,9 @@ def hold_time(scenario: str) -> float | None:
     return pauses / 1000 + HANG_UP_MARGIN
 
 
-def _netstrings(buffer: bytearray) -> list[bytes]:
-    """Take the complete netstrings (`<len>:<data>,`) off the front of `buffer`."""
+def take_netstrings(buffer: bytearray) -> list[bytes]:
+    """Take the complete netstrings (`<len>:<data>,`) off the front of `buffer`: how
+    baresip's `ctrl_tcp` module frames its JSON messages."""
     found: list[bytes] = []
     while True:
         colon = buffer.find(b":")
@@ -315,7 +316,7 @@ class StandIn:
         buffer = bytearray()
         while chunk := await reader.read(4096):
             buffer += chunk
-            for message in _netstrings(buffer):
+            for message in take_netstrings(buffer):
                 try:
                     event = json.loads(message)
                 except ValueError:
